@@ -1,0 +1,62 @@
+//! The command line: flags -> plans, and the exit-code policy.
+//!
+//! Exit codes: 0 nothing found, 1 findings (`--exit-code N` changes it), 2 error.
+//! `anyhow` is used here only; library modules return `leaksweep::Error`.
+
+pub mod common;
+pub mod rules;
+pub mod scan;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for a clean run.
+pub const EXIT_CLEAN: i32 = 0;
+/// Default exit code when findings are reported.
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit code for errors.
+pub const EXIT_ERROR: i32 = 2;
+
+/// leaksweep: find leaked credentials in worktrees, git history and logs.
+#[derive(Debug, Parser)]
+#[command(name = "leaksweep", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files, directories or standard input (`-`) for secrets.
+    Scan(scan::ScanArgs),
+    /// List, test and check detection rules.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+}
+
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules(cmd) => rules::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return EXIT_CLEAN;
+            }
+            eprintln!("leaksweep: error: {e:#}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// True if the error chain ends in a broken pipe (`leaksweep scan | head`).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,185 @@
+//! Allowlists: the global placeholder policy and each rule's own allow entries.
+//!
+//! The global policy drops values that are documentation or templates, not secrets:
+//! vendors' documented example keys, `${VAR}` and `{{ .x }}` templates, `xxxx` and `****`
+//! masks, `changeme` and `your-api-key`. It applies to every rule. It is a policy value
+//! written down here, not a condition buried in the matcher.
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::bytes::{Regex, RegexBuilder};
+
+use crate::rules::{AllowSpec, AllowTarget};
+
+/// Substrings (ASCII case-insensitive) that mark a value as a placeholder.
+pub const PLACEHOLDER_WORDS: &[&str] = &[
+    "example",
+    "xxxx",
+    "****",
+    "changeme",
+    "change_me",
+    "change-me",
+    "placeholder",
+    "redacted",
+    "your_",
+    "your-",
+    "yourapikey",
+    "yourtoken",
+    "insert_",
+    "insert-",
+    "replace_me",
+    "replaceme",
+    "dummy",
+    "notreal",
+    "not_real",
+    "not-a-real",
+    "fake_",
+    "lorem",
+    "ipsum",
+    "${",
+    "{{",
+    "}}",
+    "<%",
+    "%>",
+    "#{",
+    "...",
+    "•••",
+];
+
+/// Is `secret` a placeholder by the global policy?
+pub fn is_placeholder(secret: &[u8]) -> bool {
+    if secret.is_empty() {
+        return true;
+    }
+    // Template brackets around the whole value: <token>, [TOKEN], %TOKEN%, $TOKEN.
+    let first = secret[0];
+    let last = secret[secret.len() - 1];
+    if (first == b'<' && last == b'>')
+        || (first == b'[' && last == b']')
+        || (first == b'%' && last == b'%')
+        || (first == b'$' && secret.len() > 1 && secret[1].is_ascii_uppercase())
+    {
+        return true;
+    }
+    // One repeated character for most of the value (aaaaaaaa, 00000000).
+    let mut counts = [0u32; 256];
+    for &b in secret {
+        counts[usize::from(b)] += 1;
+    }
+    let max = counts.iter().copied().max().unwrap_or(0) as usize;
+    if secret.len() >= 8 && max * 10 >= secret.len() * 7 {
+        return true;
+    }
+    contains_any_ci(secret, PLACEHOLDER_WORDS)
+}
+
+/// ASCII case-insensitive substring test against a small list.
+pub fn contains_any_ci(hay: &[u8], needles: &[impl AsRef<str>]) -> bool {
+    needles.iter().any(|n| {
+        let n = n.as_ref().as_bytes();
+        !n.is_empty()
+            && hay.len() >= n.len()
+            && hay.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+    })
+}
+
+/// A compiled allow entry of one rule.
+#[derive(Debug)]
+pub struct CompiledAllow {
+    regexes: Vec<Regex>,
+    stopwords: Vec<String>,
+    paths: Option<GlobSet>,
+    target: AllowTarget,
+}
+
+/// What an allow entry is checked against.
+pub struct AllowInput<'a> {
+    /// The captured secret.
+    pub secret: &'a [u8],
+    /// The whole regex match.
+    pub whole: &'a [u8],
+    /// The line or lines holding the match.
+    pub line: &'a [u8],
+    /// The path, if any.
+    pub path: Option<&'a str>,
+}
+
+impl CompiledAllow {
+    /// Compiles an allow entry; errors name the bad regex or glob.
+    pub fn new(spec: &AllowSpec) -> Result<CompiledAllow, String> {
+        let regexes = spec
+            .regexes
+            .iter()
+            .map(|r| {
+                RegexBuilder::new(r)
+                    .unicode(false)
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|e| format!("allow regex {r:?}: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let paths = if spec.paths.is_empty() {
+            None
+        } else {
+            let mut b = GlobSetBuilder::new();
+            for p in &spec.paths {
+                b.add(Glob::new(p).map_err(|e| format!("allow path glob {p:?}: {e}"))?);
+            }
+            Some(b.build().map_err(|e| format!("allow path globs: {e}"))?)
+        };
+        Ok(CompiledAllow {
+            regexes,
+            stopwords: spec.stopwords.clone(),
+            paths,
+            target: spec.target,
+        })
+    }
+
+    /// True if this entry allows (drops) the finding.
+    pub fn allows(&self, input: &AllowInput<'_>) -> bool {
+        let target = match self.target {
+            AllowTarget::Secret => input.secret,
+            AllowTarget::Match => input.whole,
+            AllowTarget::Line => input.line,
+        };
+        if self.regexes.iter().any(|r| r.is_match(target)) {
+            return true;
+        }
+        if contains_any_ci(input.secret, &self.stopwords) {
+            return true;
+        }
+        if let (Some(set), Some(path)) = (&self.paths, input.path) {
+            if set.is_match(path) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders() {
+        for p in [
+            "AKIAIOSFODNN7EXAMPLE",
+            "${GITHUB_TOKEN}",
+            "{{ .Values.token }}",
+            "xxxxxxxxxxxxxxxx",
+            "<your-token-here>",
+            "changeme123",
+            "$API_KEY",
+            "0000000000000000",
+        ] {
+            assert!(is_placeholder(p.as_bytes()), "{p}");
+        }
+        for s in [
+            "AKIAZ7VRSQ5TJN2XKBRP",
+            "q8Zr2mV9xK4tW7pL",
+            "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+        ] {
+            assert!(!is_placeholder(s.as_bytes()), "{s}");
+        }
+    }
+}

@@ -1,0 +1,421 @@
+//! The detection engine: prefilter -> regex -> entropy -> validator -> allowlists.
+//!
+//! The engine scans a byte slice and returns [`Match`]es with offsets relative to that
+//! slice. It knows nothing of files, commits or reports: sources give it bytes and turn
+//! its matches into findings with provenance.
+//!
+//! Regexes are compiled lazily: a scan of one small file compiles only the rules whose
+//! keywords occur in it, which keeps a pre-commit hook's start-up cost low. User rules are
+//! compiled eagerly by [`Engine::new`] so that a bad regex is an error before any scan.
+
+pub mod allow;
+pub mod prefilter;
+pub mod selfcheck;
+pub mod validate;
+
+use std::sync::OnceLock;
+
+use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+
+use crate::rules::lint::Problem;
+use crate::rules::{LoadedRule, RuleSpec};
+use allow::{AllowInput, CompiledAllow};
+use prefilter::Prefilter;
+use validate::Validator;
+
+pub use prefilter::MAX_MATCH_SPAN;
+
+/// Compiled-program size limit per rule regex. Rules are small; 8 MiB leaves room for
+/// bounded repetitions such as `[A-Za-z0-9]{100,300}` while stopping a hostile user rule
+/// from taking the machine's memory.
+const REGEX_SIZE_LIMIT: usize = 8 << 20;
+
+/// One match of one rule, with offsets relative to the scanned slice.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Match {
+    /// Index of the rule in [`Engine::rules`].
+    pub rule: usize,
+    /// Start of the whole regex match.
+    pub start: usize,
+    /// End of the whole regex match.
+    pub end: usize,
+    /// Start of the captured secret.
+    pub secret_start: usize,
+    /// End of the captured secret.
+    pub secret_end: usize,
+    /// Shannon entropy of the secret, in bits per byte.
+    pub entropy: f32,
+}
+
+/// The compiled, ready-to-run parts of a rule.
+#[derive(Debug)]
+struct Compiled {
+    regex: Regex,
+    secret_group: usize,
+    allows: Vec<CompiledAllow>,
+}
+
+/// A rule as the engine holds it.
+#[derive(Debug)]
+pub struct Rule {
+    /// The rule's definition.
+    pub spec: RuleSpec,
+    /// Where it was defined.
+    pub origin: String,
+    validator: Option<Validator>,
+    compiled: OnceLock<Result<Compiled, String>>,
+}
+
+impl Rule {
+    fn new(loaded: LoadedRule) -> Result<Rule, String> {
+        let validator = match &loaded.spec.validator {
+            None => None,
+            Some(name) => Some(Validator::from_name(name).ok_or_else(|| {
+                format!(
+                    "unknown validator {name:?} (known: {})",
+                    Validator::NAMES.join(", ")
+                )
+            })?),
+        };
+        Ok(Rule {
+            spec: loaded.spec,
+            origin: loaded.origin,
+            validator,
+            compiled: OnceLock::new(),
+        })
+    }
+
+    fn compiled(&self) -> Result<&Compiled, &str> {
+        self.compiled
+            .get_or_init(|| compile(&self.spec))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// Compiles the rule now and returns the problem, if any.
+    pub fn check_compiles(&self) -> Result<(), String> {
+        self.compiled().map(|_| ()).map_err(str::to_string)
+    }
+}
+
+fn compile(spec: &RuleSpec) -> Result<Compiled, String> {
+    let regex = RegexBuilder::new(&spec.regex)
+        .unicode(spec.unicode)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| format!("regex does not compile: {e}"))?;
+    let names: Vec<Option<&str>> = regex.capture_names().collect();
+    let secret_group = match spec.secret_group {
+        Some(g) if g < names.len() => g,
+        Some(g) => {
+            return Err(format!(
+                "secret_group {g} does not exist (the regex has {} groups)",
+                names.len() - 1
+            ))
+        }
+        None => names
+            .iter()
+            .position(|n| *n == Some("secret"))
+            .unwrap_or(usize::from(names.len() > 1)),
+    };
+    let allows = spec
+        .allow
+        .iter()
+        .map(CompiledAllow::new)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Compiled {
+        regex,
+        secret_group,
+        allows,
+    })
+}
+
+/// Per-thread scratch space, reused across scans to avoid allocation on the hot path.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    windows: Vec<Vec<(usize, usize)>>,
+    touched: Vec<usize>,
+    locs: Vec<Option<CaptureLocations>>,
+}
+
+/// The detection engine: compiled rules plus the keyword prefilter.
+#[derive(Debug)]
+pub struct Engine {
+    rules: Vec<Rule>,
+    prefilter: Prefilter,
+}
+
+impl Engine {
+    /// Builds an engine. Rules whose `origin` does not start with `rules/` (user rules)
+    /// are compiled at once so that errors surface before scanning.
+    pub fn new(rules: Vec<LoadedRule>) -> Result<Engine, Vec<Problem>> {
+        let mut errors = Vec::new();
+        let mut out = Vec::with_capacity(rules.len());
+        for loaded in rules {
+            let (origin, id) = (loaded.origin.clone(), loaded.spec.id.clone());
+            let builtin = origin.starts_with("rules/");
+            match Rule::new(loaded) {
+                Ok(rule) => {
+                    if !builtin {
+                        if let Err(message) = rule.check_compiles() {
+                            errors.push(Problem {
+                                origin,
+                                rule_id: id,
+                                message,
+                            });
+                            continue;
+                        }
+                    }
+                    out.push(rule);
+                }
+                Err(message) => errors.push(Problem {
+                    origin,
+                    rule_id: id,
+                    message,
+                }),
+            }
+        }
+        for rule in &out {
+            if rule.spec.keywords.is_empty() {
+                errors.push(Problem {
+                    origin: rule.origin.clone(),
+                    rule_id: rule.spec.id.clone(),
+                    message: "has no keywords: every rule needs at least one, or the prefilter \
+                              never runs it"
+                        .into(),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let keywords: Vec<Vec<String>> = out.iter().map(|r| r.spec.keywords.clone()).collect();
+        let prefilter = Prefilter::new(&keywords).map_err(|message| {
+            vec![Problem {
+                origin: "(all rules)".into(),
+                rule_id: "-".into(),
+                message,
+            }]
+        })?;
+        Ok(Engine {
+            rules: out,
+            prefilter,
+        })
+    }
+
+    /// The rules, in load order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Scans `hay` and appends matches to `out`, sorted by position, one per secret span.
+    ///
+    /// `path` feeds path-based allowlists. Only matches whose whole-match start is
+    /// before `owned_end` are kept: chunked readers scan `[start, end + overlap)` and own
+    /// `[start, end)`, so a match is reported by exactly one chunk.
+    pub fn scan(
+        &self,
+        hay: &[u8],
+        owned_end: usize,
+        path: Option<&str>,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+    ) {
+        if scratch.windows.len() < self.rules.len() {
+            scratch.windows.resize_with(self.rules.len(), Vec::new);
+            scratch.locs.resize_with(self.rules.len(), || None);
+        }
+        let rules = &self.rules;
+        let windows = &mut scratch.windows;
+        let touched = &mut scratch.touched;
+        self.prefilter.for_each_hit(hay, |r, s, e| {
+            let w = prefilter::window(hay, s, e, rules[r].spec.multiline);
+            let list = &mut windows[r];
+            if list.is_empty() {
+                touched.push(r);
+            }
+            match list.last_mut() {
+                Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
+                _ => list.push(w),
+            }
+        });
+        let first = out.len();
+        touched.sort_unstable();
+        for &r in touched.iter() {
+            let rule = &self.rules[r];
+            let list = std::mem::take(&mut windows[r]);
+            if let Ok(compiled) = rule.compiled() {
+                let locs =
+                    scratch.locs[r].get_or_insert_with(|| compiled.regex.capture_locations());
+                for &(lo, hi) in &list {
+                    if lo >= owned_end {
+                        break;
+                    }
+                    Self::run_window(r, rule, compiled, hay, lo, hi, owned_end, path, locs, out);
+                }
+            }
+            let mut list = list;
+            list.clear();
+            windows[r] = list;
+        }
+        touched.clear();
+        if out.len() > first {
+            let found = out.split_off(first);
+            resolve_overlaps(&self.rules, found, out);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_window(
+        r: usize,
+        rule: &Rule,
+        compiled: &Compiled,
+        hay: &[u8],
+        lo: usize,
+        hi: usize,
+        owned_end: usize,
+        path: Option<&str>,
+        locs: &mut CaptureLocations,
+        out: &mut Vec<Match>,
+    ) {
+        let bounded = &hay[..hi];
+        let mut pos = lo;
+        while pos <= hi {
+            let Some(m) = compiled.regex.captures_read_at(locs, bounded, pos) else {
+                break;
+            };
+            pos = if m.end() > m.start() {
+                m.end()
+            } else {
+                m.end() + 1
+            };
+            if m.start() >= owned_end {
+                break;
+            }
+            let Some((ss, se)) = locs.get(compiled.secret_group) else {
+                continue;
+            };
+            if se <= ss {
+                continue;
+            }
+            let secret = &hay[ss..se];
+            let entropy = entropy::shannon_entropy(secret);
+            if rule.spec.entropy.is_some_and(|min| entropy < min) {
+                continue;
+            }
+            if rule.validator.is_some_and(|v| !v.check(secret)) {
+                continue;
+            }
+            if allow::is_placeholder(secret) {
+                continue;
+            }
+            if !compiled.allows.is_empty() {
+                let line_lo = memchr::memrchr(b'\n', &hay[..m.start()]).map_or(0, |i| i + 1);
+                let line_hi =
+                    memchr::memchr(b'\n', &hay[m.end()..]).map_or(hay.len(), |i| m.end() + i);
+                let input = AllowInput {
+                    secret,
+                    whole: &hay[m.start()..m.end()],
+                    line: &hay[line_lo..line_hi],
+                    path,
+                };
+                if compiled.allows.iter().any(|a| a.allows(&input)) {
+                    continue;
+                }
+            }
+            out.push(Match {
+                rule: r,
+                start: m.start(),
+                end: m.end(),
+                secret_start: ss,
+                secret_end: se,
+                entropy,
+            });
+        }
+    }
+}
+
+/// Sorts `matches` and keeps one match per overlapping secret span: the higher rule
+/// priority wins, then the longer secret, then the rule loaded first.
+fn resolve_overlaps(rules: &[Rule], mut matches: Vec<Match>, out: &mut Vec<Match>) {
+    matches.sort_by_key(|m| (m.secret_start, std::cmp::Reverse(m.secret_end), m.rule));
+    let first = out.len();
+    for m in matches {
+        let better = |a: &Match, b: &Match| {
+            let (pa, pb) = (rules[a.rule].spec.priority, rules[b.rule].spec.priority);
+            (pa, a.secret_end - a.secret_start, std::cmp::Reverse(a.rule))
+                > (pb, b.secret_end - b.secret_start, std::cmp::Reverse(b.rule))
+        };
+        let has_own = out.len() > first;
+        match out.last_mut() {
+            Some(last) if has_own && m.secret_start < last.secret_end => {
+                if better(&m, last) {
+                    *last = m;
+                }
+            }
+            _ => out.push(m),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse_rule_file;
+
+    fn engine(toml: &str) -> Engine {
+        Engine::new(parse_rule_file("test.toml", toml).unwrap()).unwrap()
+    }
+
+    const RULES: &str = r#"
+[[rule]]
+id = "aws-access-key-id"
+name = "AWS access key ID"
+keywords = ["akia"]
+regex = '''\b(AKIA[A-Z2-7]{16})\b'''
+examples = ["AKIAZ7VRSQ5TJN2XKBRP"]
+negative_examples = ["AKIA"]
+
+[[rule]]
+id = "generic"
+name = "Generic"
+priority = -10
+keywords = ["key"]
+regex = '''key\s*=\s*(\S+)'''
+examples = ["key = q8Zr2mV9xK4tW7pL"]
+negative_examples = ["key"]
+"#;
+
+    #[test]
+    fn finds_and_prefers_specific_rule() {
+        let e = engine(RULES);
+        let hay = b"line one\nkey = AKIAZ7VRSQ5TJN2XKBRP\n";
+        let mut out = Vec::new();
+        e.scan(hay, hay.len(), None, &mut Scratch::default(), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(e.rules()[out[0].rule].spec.id, "aws-access-key-id");
+        assert_eq!(
+            &hay[out[0].secret_start..out[0].secret_end],
+            b"AKIAZ7VRSQ5TJN2XKBRP"
+        );
+    }
+
+    #[test]
+    fn ownership_drops_matches_past_owned_end() {
+        let e = engine(RULES);
+        let hay = b"AKIAZ7VRSQ5TJN2XKBRP AKIAQ7VRSQ5TJN2XKBRZ";
+        let mut out = Vec::new();
+        e.scan(hay, 21, None, &mut Scratch::default(), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].start, 0);
+    }
+
+    #[test]
+    fn placeholder_is_dropped() {
+        let e = engine(RULES);
+        let mut out = Vec::new();
+        let hay = b"AKIAIOSFODNN7EXAMPLE";
+        e.scan(hay, hay.len(), None, &mut Scratch::default(), &mut out);
+        assert!(out.is_empty());
+    }
+}

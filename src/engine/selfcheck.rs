@@ -1,0 +1,95 @@
+//! Dynamic rule checks: every example must yield a finding for its rule through the full
+//! engine (prefilter, regex, entropy, validator, allowlists), and no negative example may.
+//!
+//! Each rule is checked alone in a one-rule engine, as gitleaks' single-rule detector
+//! does, so that another rule winning an overlap does not hide a broken example.
+
+use crate::rules::lint::{lint, Problem};
+use crate::rules::LoadedRule;
+
+use super::{Engine, Scratch};
+
+/// Runs the static and dynamic checks and returns every problem found.
+pub fn check(rules: &[LoadedRule]) -> Vec<Problem> {
+    let mut problems = lint(rules);
+    for loaded in rules {
+        let problem = |message: String| Problem {
+            origin: loaded.origin.clone(),
+            rule_id: loaded.spec.id.clone(),
+            message,
+        };
+        let engine = match Engine::new(vec![loaded.clone()]) {
+            Ok(e) => e,
+            Err(errs) => {
+                problems.extend(errs);
+                continue;
+            }
+        };
+        if let Err(msg) = engine.rules()[0].check_compiles() {
+            problems.push(problem(msg));
+            continue;
+        }
+        let mut scratch = Scratch::default();
+        let mut found = |text: &str| {
+            let mut out = Vec::new();
+            engine.scan(text.as_bytes(), text.len(), None, &mut scratch, &mut out);
+            !out.is_empty()
+        };
+        for (i, ex) in loaded.spec.examples.iter().enumerate() {
+            if !found(ex) {
+                problems.push(problem(format!("example {} not matched: {:?}", i + 1, ex)));
+            }
+        }
+        for (i, ex) in loaded.spec.negative_examples.iter().enumerate() {
+            if found(ex) {
+                problems.push(problem(format!(
+                    "negative example {} matched: {:?}",
+                    i + 1,
+                    ex
+                )));
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::load_builtin;
+
+    #[test]
+    fn builtin_rules_pass_self_check() {
+        let rules = load_builtin().expect("built-in rule files parse");
+        let problems = check(&rules);
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        assert!(
+            problems.is_empty(),
+            "{} problem(s) in built-in rules",
+            problems.len()
+        );
+    }
+
+    #[test]
+    fn self_check_catches_a_broken_rule() {
+        let rules = crate::rules::parse_rule_file(
+            "user.toml",
+            r#"
+[[rule]]
+id = "broken"
+name = "Broken"
+keywords = ["tok"]
+regex = '''tok_([a-z]{10})'''
+examples = ["tok_ABCDEFGHIJ"]
+negative_examples = ["tok_abcdefghij"]
+"#,
+        )
+        .unwrap();
+        let problems = check(&rules);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].message.contains("example 1 not matched"));
+        assert!(problems[1].message.contains("negative example 1 matched"));
+    }
+}

@@ -1,0 +1,383 @@
+//! Structural and checksum validators for captured secrets.
+//!
+//! A validator runs last, on the captured secret only, after the regex and the entropy
+//! floor. It answers one question: could this string be a real credential of the format
+//! the rule describes? Checksums (GitHub and npm CRC32 tails) turn a regex hit into a
+//! near-certain finding; structure checks (JWT, PEM, base64) drop look-alikes.
+
+use base64::Engine as _;
+
+/// A named validator, as written in a rule's `validator` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validator {
+    /// `gh[pousr]_` + 30 base62 + 6-char base62 CRC32 of the random part.
+    GithubChecksum,
+    /// `npm_` + 30 base62 + 6-char base62 CRC32 of the random part.
+    NpmChecksum,
+    /// Three base64url segments; header and payload decode to JSON objects.
+    Jwt,
+    /// A complete PEM block: matching BEGIN/END labels and a body that decodes.
+    Pem,
+    /// Decodes as standard or URL-safe base64.
+    Base64,
+    /// Decodes as base64 to exactly 64 bytes (Azure storage account keys).
+    Base64Bytes64,
+    /// `pypi-` followed by a base64url macaroon.
+    PypiMacaroon,
+    /// Only hexadecimal digits.
+    Hex,
+    /// Extra placeholder screening for rules that rely on context only.
+    NotPlaceholder,
+    /// Heuristics for values assigned to secret-sounding names in code and config.
+    Generic,
+    /// The password of a `scheme://user:password@host` URL.
+    UrlPassword,
+}
+
+impl Validator {
+    /// Every validator name accepted in rule files.
+    pub const NAMES: &'static [&'static str] = &[
+        "github-checksum",
+        "npm-checksum",
+        "jwt",
+        "pem",
+        "base64",
+        "base64-64bytes",
+        "pypi-macaroon",
+        "hex",
+        "not-placeholder",
+        "generic",
+        "url-password",
+    ];
+
+    /// Looks a validator up by its rule-file name.
+    pub fn from_name(name: &str) -> Option<Validator> {
+        Some(match name {
+            "github-checksum" => Validator::GithubChecksum,
+            "npm-checksum" => Validator::NpmChecksum,
+            "jwt" => Validator::Jwt,
+            "pem" => Validator::Pem,
+            "base64" => Validator::Base64,
+            "base64-64bytes" => Validator::Base64Bytes64,
+            "pypi-macaroon" => Validator::PypiMacaroon,
+            "hex" => Validator::Hex,
+            "not-placeholder" => Validator::NotPlaceholder,
+            "generic" => Validator::Generic,
+            "url-password" => Validator::UrlPassword,
+            _ => return None,
+        })
+    }
+
+    /// True if `secret` passes this validator.
+    pub fn check(self, secret: &[u8]) -> bool {
+        match self {
+            Validator::GithubChecksum | Validator::NpmChecksum => crc32_base62_tail(secret),
+            Validator::Jwt => jwt(secret),
+            Validator::Pem => pem(secret),
+            Validator::Base64 => decode_b64(secret).is_some(),
+            Validator::Base64Bytes64 => decode_b64(secret).is_some_and(|d| d.len() == 64),
+            Validator::PypiMacaroon => secret
+                .strip_prefix(b"pypi-")
+                .and_then(decode_b64)
+                .is_some_and(|d| d.len() > 16),
+            Validator::Hex => !secret.is_empty() && secret.iter().all(u8::is_ascii_hexdigit),
+            Validator::NotPlaceholder => !looks_like_placeholder(secret),
+            Validator::Generic => generic(secret),
+            Validator::UrlPassword => url_password(secret),
+        }
+    }
+}
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Encodes `n` in base62, left-padded with `0` to `width`.
+pub fn base62(mut n: u64, width: usize) -> String {
+    let mut out = Vec::with_capacity(width);
+    while n > 0 {
+        out.push(BASE62[usize::try_from(n % 62).unwrap_or(0)]);
+        n /= 62;
+    }
+    while out.len() < width {
+        out.push(b'0');
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Checks the GitHub/npm token checksum: the token is `PREFIX_` + random + 6 base62
+/// characters that encode the CRC32 of the random part.
+fn crc32_base62_tail(secret: &[u8]) -> bool {
+    let Some(us) = secret.iter().position(|&b| b == b'_') else {
+        return false;
+    };
+    let body = &secret[us + 1..];
+    if body.len() < 7 || !body.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let (random, tail) = body.split_at(body.len() - 6);
+    let crc = crc32fast::hash(random);
+    base62(u64::from(crc), 6).as_bytes() == tail
+}
+
+fn decode_b64(s: &[u8]) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    STANDARD
+        .decode(s)
+        .or_else(|_| STANDARD_NO_PAD.decode(s))
+        .or_else(|_| URL_SAFE.decode(s))
+        .or_else(|_| URL_SAFE_NO_PAD.decode(s))
+        .ok()
+}
+
+fn json_object(bytes: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>> {
+    match serde_json::from_slice::<serde_json::Value>(bytes).ok()? {
+        serde_json::Value::Object(m) => Some(m),
+        _ => None,
+    }
+}
+
+fn jwt(secret: &[u8]) -> bool {
+    let mut parts = secret.split(|&b| b == b'.');
+    let (Some(h), Some(p)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let Some(header) = decode_b64(h).and_then(|d| json_object(&d)) else {
+        return false;
+    };
+    header.contains_key("alg") && decode_b64(p).and_then(|d| json_object(&d)).is_some()
+}
+
+fn pem(secret: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(secret) else {
+        return false;
+    };
+    // Keys embedded in JSON or code strings carry escaped newlines.
+    let text = text.replace("\\n", "\n").replace("\\r", "");
+    let Some(begin) = text.find("-----BEGIN ") else {
+        return false;
+    };
+    let rest = &text[begin + 11..];
+    let Some(label_end) = rest.find("-----") else {
+        return false;
+    };
+    let label = &rest[..label_end];
+    let body_and_end = &rest[label_end + 5..];
+    let end_marker = format!("-----END {label}-----");
+    let Some(end) = body_and_end.find(&end_marker) else {
+        return false;
+    };
+    let body = &body_and_end[..end];
+    // PEM headers (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: ...`, PGP `Version:`) sit before a
+    // blank line; the base64 body follows. PGP armour ends with a `=XXXX` CRC line.
+    let b64: String = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !(l.is_empty() || l.contains(':') || (l.starts_with('=') && l.len() <= 5)))
+        .collect();
+    if b64.len() < 64 {
+        return false;
+    }
+    if looks_like_placeholder(b64.as_bytes()) {
+        return false;
+    }
+    decode_b64(b64.as_bytes()).is_some_and(|d| d.len() >= 48)
+}
+
+/// Placeholder screening shared by several validators (the global allowlist covers the
+/// common words; this adds shapes).
+fn looks_like_placeholder(s: &[u8]) -> bool {
+    if s.is_empty() {
+        return true;
+    }
+    let distinct = {
+        let mut seen = [false; 256];
+        let mut n = 0;
+        for &b in s {
+            if !seen[usize::from(b)] {
+                seen[usize::from(b)] = true;
+                n += 1;
+            }
+        }
+        n
+    };
+    if distinct <= 3 {
+        return true;
+    }
+    // Ascending runs such as 0123456789 or abcdefgh.
+    let ascending = s
+        .windows(2)
+        .filter(|w| w[1] == w[0].wrapping_add(1))
+        .count();
+    ascending * 2 >= s.len()
+}
+
+fn generic(s: &[u8]) -> bool {
+    if s.len() < 8 || looks_like_placeholder(s) {
+        return false;
+    }
+    let Ok(text) = std::str::from_utf8(s) else {
+        return false;
+    };
+    let (mut lower, mut upper, mut digit, mut other) = (0usize, 0usize, 0usize, 0usize);
+    for b in s {
+        match b {
+            b'a'..=b'z' => lower += 1,
+            b'A'..=b'Z' => upper += 1,
+            b'0'..=b'9' => digit += 1,
+            _ => other += 1,
+        }
+    }
+    let classes = [lower, upper, digit, other]
+        .iter()
+        .filter(|&&n| n > 0)
+        .count();
+    if classes < 2 {
+        return false;
+    }
+    // Identifiers and references: `self.password`, `config.api_key`, `os.environ`,
+    // `ENV_VAR_NAME`, `someFunctionName`, `Some::Path`.
+    let identifier_like = s
+        .iter()
+        .all(|&b| b.is_ascii_alphabetic() || b == b'_' || b == b'.' || b == b':' || b == b'-');
+    if identifier_like {
+        return false;
+    }
+    if digit == 0 && other == 0 && s.len() < 24 {
+        // camelCase words without digits: a name, not a secret.
+        return false;
+    }
+    let first = s[0];
+    if matches!(
+        first,
+        b'$' | b'%' | b'@' | b'&' | b'#' | b'/' | b'\\' | b'(' | b'[' | b'<'
+    ) {
+        return false;
+    }
+    let lowered = text.to_ascii_lowercase();
+    const REFS: &[&str] = &[
+        "process.env",
+        "os.environ",
+        "getenv",
+        "env(",
+        "env.",
+        "environ",
+        "secrets.",
+        "vars.",
+        "config.",
+        "settings.",
+        "params.",
+        "http://",
+        "https://",
+        "file://",
+        "localhost",
+        "null",
+        "undefined",
+        "true",
+        "false",
+        "none",
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "bearer",
+        ".get(",
+        "()",
+        "->",
+        "=>",
+        "::",
+    ];
+    if REFS.iter().any(|r| lowered.contains(r)) {
+        return false;
+    }
+    // Dotted or slashed paths: `com.example.Foo`, `a/b/c.txt`.
+    if other > 0
+        && s.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'/' || b == b'_' || b == b'-')
+        && (s.iter().filter(|&&b| b == b'.').count() >= 2
+            || s.iter().filter(|&&b| b == b'/').count() >= 2)
+    {
+        return false;
+    }
+    true
+}
+
+fn url_password(s: &[u8]) -> bool {
+    if s.is_empty() || looks_like_placeholder(s) {
+        return false;
+    }
+    let lowered = String::from_utf8_lossy(s).to_ascii_lowercase();
+    const BAD: &[&str] = &[
+        "password", "passwd", "pass", "pwd", "secret", "user", "username", "changeme", "admin",
+        "root", "guest", "test", "postgres", "mysql", "redis", "dbpass", "foobar", "foo", "bar",
+    ];
+    if BAD.contains(&lowered.as_str()) {
+        return false;
+    }
+    let first = s[0];
+    !matches!(first, b'$' | b'%' | b'{' | b'<' | b'[') && !lowered.contains("${")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gh_token(prefix: &str, random: &str) -> String {
+        let crc = crc32fast::hash(random.as_bytes());
+        format!("{prefix}_{random}{}", base62(u64::from(crc), 6))
+    }
+
+    #[test]
+    fn github_checksum_accepts_valid_and_rejects_tampered() {
+        let t = gh_token("ghp", "Zq3xV8kLmN2pR7sT1uW4yA6bC9dE0f");
+        assert!(Validator::GithubChecksum.check(t.as_bytes()));
+        let mut bad = t.into_bytes();
+        let last = bad.len() - 1;
+        bad[last] = if bad[last] == b'a' { b'b' } else { b'a' };
+        assert!(!Validator::GithubChecksum.check(&bad));
+    }
+
+    #[test]
+    fn base62_pads() {
+        assert_eq!(base62(0, 6), "000000");
+        assert_eq!(base62(61, 6), "00000z");
+        assert_eq!(base62(62, 6), "000010");
+    }
+
+    #[test]
+    fn jwt_structure() {
+        let ok = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl";
+        assert!(Validator::Jwt.check(ok));
+        assert!(!Validator::Jwt.check(b"eyJub3QiOiJqd3QifQ.eyJzdWIiOiIxIn0.abc"));
+        assert!(!Validator::Jwt.check(b"abc.def.ghi"));
+    }
+
+    #[test]
+    fn generic_rejects_identifiers_and_accepts_random() {
+        for bad in [
+            "self.password",
+            "os.environ['X']",
+            "getPassword",
+            "SOME_ENV_NAME",
+            "aaaaaaaaaa",
+            "0123456789abcdef",
+            "${DB_PASSWORD}",
+            "com.example.app.Main",
+        ] {
+            assert!(!Validator::Generic.check(bad.as_bytes()), "{bad}");
+        }
+        for good in [
+            "q8Zr2mV9xK4tW7pL",
+            "Xk9#mQ2!vR7@pL4z",
+            "b5d1e3f79a2c48e6a0b9",
+        ] {
+            assert!(Validator::Generic.check(good.as_bytes()), "{good}");
+        }
+    }
+
+    #[test]
+    fn url_password_rejects_obvious_defaults() {
+        assert!(!Validator::UrlPassword.check(b"password"));
+        assert!(!Validator::UrlPassword.check(b"${PGPASSWORD}"));
+        assert!(Validator::UrlPassword.check(b"s3cr3tP4ss9"));
+    }
+}

@@ -1,0 +1,181 @@
+//! Findings: what a scan reports, their identity, order and suppression.
+//!
+//! A finding is one secret at one location. Its identity is the [`fingerprint`] (rule +
+//! secret); locations are what differ between two findings of the same secret.
+
+pub mod fingerprint;
+pub mod inline;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::rules::Severity;
+use crate::secret::Secret;
+
+/// Where a finding sits in git history (filled by the git sweep).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GitProvenance {
+    /// The commit that introduced the secret at this path.
+    pub commit: String,
+    /// Its author's name.
+    pub author: String,
+    /// Its author's e-mail.
+    pub email: String,
+    /// Its author date, RFC 3339.
+    pub date: String,
+    /// The first line of its message.
+    pub summary: String,
+    /// Whether the secret is still present at HEAD of the default branch.
+    pub present_at_head: bool,
+    /// Every (commit, path) that contains it, with `--all-occurrences`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub occurrences: Vec<Occurrence>,
+}
+
+/// One place in history that holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Occurrence {
+    /// Commit id.
+    pub commit: String,
+    /// Path in that commit's tree.
+    pub path: String,
+    /// 1-based line.
+    pub line: u64,
+}
+
+/// Why a finding was suppressed instead of reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SuppressReason {
+    /// An inline marker (`leaksweep:allow`, `gitleaks:allow`, `pragma: allowlist secret`).
+    Inline,
+    /// A fingerprint in `.leaksweepignore`.
+    IgnoreFile,
+    /// A baseline entry.
+    Baseline,
+    /// A config allowlist.
+    Allowlist,
+}
+
+impl SuppressReason {
+    /// The name used in summaries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressReason::Inline => "inline",
+            SuppressReason::IgnoreFile => "ignore-file",
+            SuppressReason::Baseline => "baseline",
+            SuppressReason::Allowlist => "allowlist",
+        }
+    }
+}
+
+/// One secret at one location.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Rule id.
+    pub rule_id: String,
+    /// Rule name.
+    pub rule_name: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Path as given on the command line joined with the walked path (or `<stdin>`).
+    pub path: String,
+    /// 1-based line of the secret's first byte.
+    pub line: u64,
+    /// 1-based column (in characters) of the secret's first byte.
+    pub column: u64,
+    /// 1-based line of the secret's last byte.
+    pub end_line: u64,
+    /// 1-based column just past the secret's last character.
+    pub end_column: u64,
+    /// Byte offset of the secret in the source.
+    pub offset: u64,
+    /// The secret.
+    pub secret: Secret,
+    /// Stable identity: rule + secret.
+    pub fingerprint: String,
+    /// Shannon entropy of the secret (bits per byte).
+    pub entropy: f32,
+    /// The decoding that revealed it (`base64`, `percent`, ...), if any.
+    pub decoded: Option<String>,
+    /// History provenance, for git scans.
+    pub git: Option<GitProvenance>,
+    /// Set when the finding is suppressed.
+    pub suppressed: Option<SuppressReason>,
+}
+
+impl Finding {
+    /// The deterministic report order: path, position, rule.
+    pub fn sort_key(&self) -> (&str, u64, u64, &str) {
+        (&self.path, self.offset, self.line, &self.rule_id)
+    }
+}
+
+/// Sorts findings into report order and drops exact duplicates (same rule, path,
+/// position and secret), whatever the thread count that produced them.
+pub fn sort_and_dedup(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup_by(|a, b| {
+        a.path == b.path
+            && a.offset == b.offset
+            && a.rule_id == b.rule_id
+            && a.fingerprint == b.fingerprint
+            && a.decoded == b.decoded
+    });
+}
+
+/// A file or object that was not scanned, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The path or object.
+    pub path: String,
+    /// Why (`binary`, `too-large`, `unreadable`, ...).
+    pub reason: String,
+    /// Detail (an OS error), without secrets.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+/// Counters of a scan, printed on stderr and in every report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Files (or blobs) scanned.
+    pub files_scanned: u64,
+    /// Bytes scanned.
+    pub bytes_scanned: u64,
+    /// Findings reported (after suppression).
+    pub findings: u64,
+    /// Distinct secrets among the reported findings (by fingerprint).
+    pub unique_secrets: u64,
+    /// Skipped items, by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Suppressed findings, by reason.
+    pub suppressed: BTreeMap<String, u64>,
+    /// Errors (each also printed on stderr).
+    pub errors: u64,
+    /// Rules loaded.
+    pub rules: u64,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u64,
+    /// Throughput in MB/s (10^6 bytes per second).
+    pub mb_per_s: f64,
+    /// Extra counters from specific sources (git: commits walked, blobs...).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+    /// The skipped items themselves, at most [`Summary::SKIPPED_LIST_CAP`].
+    pub skipped_files: Vec<Skipped>,
+}
+
+impl Summary {
+    /// How many skipped items are listed by name in the report.
+    pub const SKIPPED_LIST_CAP: usize = 1000;
+
+    /// Records a skipped item.
+    pub fn skip(&mut self, item: Skipped) {
+        *self.skipped.entry(item.reason.clone()).or_default() += 1;
+        if self.skipped_files.len() < Self::SKIPPED_LIST_CAP {
+            self.skipped_files.push(item);
+        }
+    }
+}

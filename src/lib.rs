@@ -1,0 +1,21 @@
+//! leaksweep: a parallel secret-leak scanner.
+//!
+//! The data flow is visible in the module layout:
+//! [`source`] (walk, read, chunk with provenance) -> [`engine`] (keyword prefilter ->
+//! regex -> entropy/validator -> allowlists) -> [`finding`] (fingerprint, dedup, order)
+//! -> [`report`]. [`pipeline`] wires them on a thread pool; [`cli`] turns flags into plans.
+//! [`rules`] describes rules and is read by the engine, never the reverse.
+//!
+//! Semver covers the command line and the output formats, not this Rust API.
+
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod finding;
+pub mod pipeline;
+pub mod report;
+pub mod rules;
+pub mod secret;
+pub mod source;
+
+pub use error::{Error, Result};

@@ -1,0 +1,269 @@
+//! Wires a scan together: sources -> engine -> findings, on a thread pool.
+//!
+//! The pipeline owns threads, ordering and counters. It does not print: skipped items
+//! are handed to a callback so that the CLI can name them on stderr as they happen.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::engine::Scratch;
+use crate::finding::{sort_and_dedup, Finding, Skipped, Summary};
+use crate::source::file::{scan_file, FileOutcome, FilePolicy, FileScratch};
+use crate::source::walk::{self, WalkOptions};
+use crate::source::{scan_reader, ScanContext};
+
+/// Default `--max-file-size` for walked files: 100 MiB. Larger files in a tree are almost
+/// always archives, dumps or media; name a file explicitly to scan it whatever its size.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 100 << 20;
+
+/// What to scan and how.
+#[derive(Debug, Clone)]
+pub struct ScanPlan {
+    /// Files and directories; `-` is standard input.
+    pub paths: Vec<PathBuf>,
+    /// Walk settings.
+    pub walk: WalkOptions,
+    /// Worker threads (0: all cores).
+    pub threads: usize,
+    /// Skip walked files above this size.
+    pub max_file_size: u64,
+}
+
+impl Default for ScanPlan {
+    fn default() -> Self {
+        ScanPlan {
+            paths: vec![PathBuf::from(".")],
+            walk: WalkOptions::default(),
+            threads: 0,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+}
+
+/// The result of a scan: reported and suppressed findings, and counters.
+#[derive(Debug, Default)]
+pub struct ScanOutcome {
+    /// Findings to report, sorted.
+    pub findings: Vec<Finding>,
+    /// Findings suppressed by inline markers, ignore files, baselines or allowlists.
+    pub suppressed: Vec<Finding>,
+    /// Counters.
+    pub summary: Summary,
+    /// Errors, one line each, already free of secrets.
+    pub errors: Vec<String>,
+}
+
+impl ScanOutcome {
+    /// Moves suppressed findings out of `findings`, sorts both, and fills the counters.
+    pub fn finish(&mut self, started: Instant) {
+        let (sup, rep): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut self.findings)
+            .into_iter()
+            .partition(|f| f.suppressed.is_some());
+        self.findings = rep;
+        self.suppressed.extend(sup);
+        sort_and_dedup(&mut self.findings);
+        sort_and_dedup(&mut self.suppressed);
+        self.summary.suppressed.clear();
+        for f in &self.suppressed {
+            if let Some(r) = f.suppressed {
+                *self
+                    .summary
+                    .suppressed
+                    .entry(r.as_str().to_string())
+                    .or_default() += 1;
+            }
+        }
+        self.summary.findings = self.findings.len() as u64;
+        let mut fps: Vec<&str> = self
+            .findings
+            .iter()
+            .map(|f| f.fingerprint.as_str())
+            .collect();
+        fps.sort_unstable();
+        fps.dedup();
+        self.summary.unique_secrets = fps.len() as u64;
+        self.summary.errors = self.errors.len() as u64;
+        let secs = started.elapsed().as_secs_f64();
+        self.summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.summary.mb_per_s = if secs > 0.0 {
+            ((self.summary.bytes_scanned as f64 / 1e6 / secs) * 10.0).round() / 10.0
+        } else {
+            0.0
+        };
+    }
+}
+
+#[derive(Default)]
+struct Acc {
+    findings: Vec<Finding>,
+    summary: Summary,
+    errors: Vec<String>,
+}
+
+/// Builds a rayon pool with `threads` workers (0: one per core).
+pub fn thread_pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("leaksweep-{i}"))
+        .build()
+        .expect("a thread pool can be built (threads is a small positive number)")
+}
+
+/// Scans the plan's paths. `on_skip` sees every skipped item as it happens.
+pub fn scan_paths(
+    ctx: &ScanContext,
+    plan: &ScanPlan,
+    on_skip: &(dyn Fn(&Skipped) + Sync),
+) -> ScanOutcome {
+    let started = Instant::now();
+    let acc = Mutex::new(Acc::default());
+    let mut roots = Vec::new();
+    for p in &plan.paths {
+        if p.as_os_str() == "-" {
+            let mut scratch = Scratch::default();
+            let stdin = std::io::stdin();
+            let mut lock = stdin.lock();
+            let (found, stats, err) =
+                scan_reader(ctx, &mut lock, "<stdin>", &mut scratch, &mut |_| {});
+            let mut a = acc.lock().expect("no thread panics while holding the lock");
+            a.summary.files_scanned += 1;
+            a.summary.bytes_scanned += stats.bytes;
+            a.findings.extend(found);
+            if let Some(e) = err {
+                a.errors.push(format!(
+                    "<stdin>: read error after {} bytes: {e}",
+                    stats.bytes
+                ));
+            }
+        } else if std::fs::symlink_metadata(p).is_err() {
+            let mut a = acc.lock().expect("no thread panics while holding the lock");
+            a.errors.push(format!(
+                "{}: no such file or directory (check the path)",
+                p.display()
+            ));
+        } else {
+            roots.push(p.clone());
+        }
+    }
+    if !roots.is_empty() {
+        match walk::build(&roots, &plan.walk) {
+            Ok(walker) => {
+                let strip_dot = plan.paths.len() == 1 && plan.paths[0] == Path::new(".");
+                thread_pool(plan.threads).install(|| {
+                    walker
+                        .par_bridge()
+                        .for_each_init(FileScratch::default, |scratch, entry| {
+                            visit(ctx, plan, entry, strip_dot, scratch, &acc, on_skip);
+                        });
+                });
+            }
+            Err(e) => acc
+                .lock()
+                .expect("no thread panics while holding the lock")
+                .errors
+                .push(e.to_string()),
+        }
+    }
+    let a = acc
+        .into_inner()
+        .expect("no thread panicked while holding the lock");
+    let mut out = ScanOutcome {
+        findings: a.findings,
+        suppressed: Vec::new(),
+        summary: a.summary,
+        errors: a.errors,
+    };
+    out.finish(started);
+    out
+}
+
+fn display_path(path: &Path, strip_dot: bool) -> String {
+    let s = path.to_string_lossy();
+    if strip_dot {
+        if let Some(rest) = s.strip_prefix("./") {
+            return rest.to_string();
+        }
+    }
+    s.into_owned()
+}
+
+fn visit(
+    ctx: &ScanContext,
+    plan: &ScanPlan,
+    entry: Result<ignore::DirEntry, ignore::Error>,
+    strip_dot: bool,
+    scratch: &mut FileScratch,
+    acc: &Mutex<Acc>,
+    on_skip: &(dyn Fn(&Skipped) + Sync),
+) {
+    let skip = |item: Skipped| {
+        on_skip(&item);
+        acc.lock()
+            .expect("no thread panics while holding the lock")
+            .summary
+            .skip(item);
+    };
+    let entry = match entry {
+        Ok(e) => e,
+        Err(err) => {
+            let (path, reason) = walk_error_parts(&err);
+            skip(Skipped {
+                path,
+                reason,
+                detail: err.to_string(),
+            });
+            return;
+        }
+    };
+    let Some(ft) = entry.file_type() else {
+        return; // stdin marker; handled above
+    };
+    if ft.is_dir() {
+        return;
+    }
+    let display = display_path(entry.path(), strip_dot);
+    if ft.is_symlink() {
+        // Not following links: a link to a file inside the tree is scanned at its target.
+        skip(Skipped {
+            path: display,
+            reason: "symlink".into(),
+            detail: String::new(),
+        });
+        return;
+    }
+    let policy = FilePolicy {
+        max_file_size: plan.max_file_size,
+        explicit: entry.depth() == 0,
+    };
+    match scan_file(ctx, entry.path(), &display, policy, scratch) {
+        FileOutcome::Scanned(found, bytes) => {
+            let mut a = acc.lock().expect("no thread panics while holding the lock");
+            a.summary.files_scanned += 1;
+            a.summary.bytes_scanned += bytes;
+            a.findings.extend(found);
+        }
+        FileOutcome::Skipped(item) => skip(item),
+    }
+}
+
+fn walk_error_parts(err: &ignore::Error) -> (String, String) {
+    match err {
+        ignore::Error::WithPath { path, err } => {
+            let (_, reason) = walk_error_parts(err);
+            (path.to_string_lossy().into_owned(), reason)
+        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_parts(err)
+        }
+        ignore::Error::Loop { child, .. } => {
+            (child.to_string_lossy().into_owned(), "symlink-loop".into())
+        }
+        ignore::Error::Io(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            (String::new(), "unreadable".into())
+        }
+        _ => (String::new(), "walk-error".into()),
+    }
+}

@@ -1,0 +1,91 @@
+//! Static checks of rules: everything that can be checked without running the engine.
+//!
+//! Checks collect every [`Problem`] instead of stopping at the first, so a rule author
+//! sees the whole list at once. The dynamic checks (examples through the full engine)
+//! live in `engine::selfcheck`.
+
+use std::collections::HashMap;
+
+use super::LoadedRule;
+
+/// One problem with one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file the rule came from.
+    pub origin: String,
+    /// The rule id.
+    pub rule_id: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.origin, self.rule_id, self.message)
+    }
+}
+
+/// Runs the static checks over a set of rules.
+pub fn lint(rules: &[LoadedRule]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for r in rules {
+        let s = &r.spec;
+        let mut say = |message: String| {
+            problems.push(Problem {
+                origin: r.origin.clone(),
+                rule_id: s.id.clone(),
+                message,
+            });
+        };
+        if let Some(prev) = seen.insert(&s.id, &r.origin) {
+            say(format!("duplicate rule id (also defined in {prev})"));
+        }
+        if s.id.is_empty()
+            || !s
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            say("id must be non-empty kebab-case: a-z, 0-9 and '-'".into());
+        }
+        if s.name.trim().is_empty() {
+            say("name is empty".into());
+        }
+        if s.keywords.is_empty() {
+            say("has no keywords: the prefilter would never run it".into());
+        }
+        for kw in &s.keywords {
+            if kw.len() < 3 || !kw.is_ascii() {
+                say(format!(
+                    "keyword {kw:?} must be ASCII and at least 3 characters"
+                ));
+            }
+        }
+        if s.examples.is_empty() {
+            say("has no examples".into());
+        }
+        if s.negative_examples.is_empty() {
+            say("has no negative_examples".into());
+        }
+        for (i, ex) in s.examples.iter().enumerate() {
+            let lower = ex.to_ascii_lowercase();
+            if !s
+                .keywords
+                .iter()
+                .any(|k| lower.contains(&k.to_ascii_lowercase()))
+            {
+                say(format!(
+                    "example {} contains none of the keywords, so the prefilter would skip it",
+                    i + 1
+                ));
+            }
+        }
+        if let Some(e) = s.entropy {
+            if !(0.0..=8.0).contains(&e) {
+                say(format!("entropy {e} is outside 0..=8 bits per byte"));
+            }
+        }
+    }
+    problems
+}

@@ -1,0 +1,380 @@
+//! Sources: where bytes come from, and how they are cut into chunks with provenance.
+//!
+//! A source reads bytes (a walked file, a mapped file, a stream, a git blob), cuts them
+//! into chunks that overlap by the longest possible match, hands each chunk to the engine
+//! and turns the engine's matches into [`Finding`]s with exact paths, lines and columns.
+//! Sources never print and never decide exit codes.
+
+pub mod file;
+pub mod walk;
+
+use std::io::Read;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::engine::{Engine, Match, Scratch, MAX_MATCH_SPAN};
+use crate::finding::{fingerprint, inline, Finding, SuppressReason};
+use crate::secret::Secret;
+
+/// Size of one chunk when a large slice is scanned in parallel, or a stream is read.
+pub const CHUNK_SIZE: usize = 4 << 20;
+
+/// Everything a source needs to turn bytes into findings.
+#[derive(Debug, Clone)]
+pub struct ScanContext {
+    /// The engine.
+    pub engine: Arc<Engine>,
+    /// Fingerprint salt.
+    pub salt: Vec<u8>,
+    /// Honour inline ignore markers.
+    pub inline_ignores: bool,
+    /// Chunk size for large inputs (tests shrink it to put secrets on boundaries).
+    pub chunk_size: usize,
+}
+
+impl ScanContext {
+    /// A context with default settings.
+    pub fn new(engine: Arc<Engine>) -> ScanContext {
+        ScanContext {
+            engine,
+            salt: fingerprint::DEFAULT_SALT.to_vec(),
+            inline_ignores: true,
+            chunk_size: CHUNK_SIZE,
+        }
+    }
+}
+
+/// Where a chunk sits in its source: byte offset and 0-based line of its first byte.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Position {
+    /// Byte offset.
+    pub offset: u64,
+    /// Number of newlines before it.
+    pub line: u64,
+}
+
+/// Scans one chunk `hay`, owning matches that start before `owned_end`, and appends
+/// findings positioned relative to `base`.
+pub fn scan_chunk(
+    ctx: &ScanContext,
+    hay: &[u8],
+    owned_end: usize,
+    base: Position,
+    path: &str,
+    scratch: &mut Scratch,
+    out: &mut Vec<Finding>,
+) {
+    let mut matches: Vec<Match> = Vec::new();
+    ctx.engine
+        .scan(hay, owned_end, Some(path), scratch, &mut matches);
+    if matches.is_empty() {
+        return;
+    }
+    let mut lines = LineCounter::new(hay);
+    for m in matches {
+        let (line, column) = lines.locate(m.secret_start);
+        let (end_line, end_column) = lines.locate_end(m.secret_end);
+        let rule = &ctx.engine.rules()[m.rule];
+        let secret = &hay[m.secret_start..m.secret_end];
+        let suppressed = if ctx.inline_ignores && inline_marked(hay, m, &rule.spec.id) {
+            Some(SuppressReason::Inline)
+        } else {
+            None
+        };
+        out.push(Finding {
+            rule_id: rule.spec.id.clone(),
+            rule_name: rule.spec.name.clone(),
+            severity: rule.spec.severity,
+            path: path.to_string(),
+            line: base.line + line + 1,
+            column,
+            end_line: base.line + end_line + 1,
+            end_column,
+            offset: base.offset + m.secret_start as u64,
+            secret: Secret::new(secret.to_vec()),
+            fingerprint: fingerprint::fingerprint(&ctx.salt, &rule.spec.id, secret),
+            entropy: m.entropy,
+            decoded: None,
+            git: None,
+            suppressed,
+        });
+    }
+}
+
+fn inline_marked(hay: &[u8], m: Match, rule_id: &str) -> bool {
+    let line_lo = memchr::memrchr(b'\n', &hay[..m.start]).map_or(0, |i| i + 1);
+    // A multi-line match (PEM) may carry the marker on its first or last line.
+    let line_hi = memchr::memchr(b'\n', &hay[m.end..]).map_or(hay.len(), |i| m.end + i);
+    let first_hi = memchr::memchr(b'\n', &hay[line_lo..]).map_or(hay.len(), |i| line_lo + i);
+    let last_lo = memchr::memrchr(b'\n', &hay[..m.end]).map_or(0, |i| i + 1);
+    let prev = (line_lo > 0).then(|| {
+        let p_hi = line_lo - 1;
+        let p_lo = memchr::memrchr(b'\n', &hay[..p_hi]).map_or(0, |i| i + 1);
+        &hay[p_lo..p_hi]
+    });
+    inline::is_allowed(&hay[line_lo..first_hi], prev, rule_id)
+        || (last_lo > line_lo && inline::is_allowed(&hay[last_lo..line_hi], None, rule_id))
+}
+
+/// Computes 0-based lines and 1-based character columns for increasing offsets in one
+/// pass over the chunk.
+struct LineCounter<'a> {
+    hay: &'a [u8],
+    pos: usize,
+    line: u64,
+    line_start: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(hay: &'a [u8]) -> Self {
+        LineCounter {
+            hay,
+            pos: 0,
+            line: 0,
+            line_start: 0,
+        }
+    }
+
+    fn locate(&mut self, offset: usize) -> (u64, u64) {
+        if offset < self.pos {
+            // Matches are sorted by start; a rewind only happens for end positions.
+            *self = LineCounter::new(self.hay);
+        }
+        for i in memchr::memchr_iter(b'\n', &self.hay[self.pos..offset]) {
+            self.line += 1;
+            self.line_start = self.pos + i + 1;
+        }
+        self.pos = offset;
+        (
+            self.line,
+            char_count(&self.hay[self.line_start..offset]) + 1,
+        )
+    }
+
+    fn locate_end(&mut self, end: usize) -> (u64, u64) {
+        let saved = (self.pos, self.line, self.line_start);
+        let r = self.locate(end);
+        (self.pos, self.line, self.line_start) = saved;
+        r
+    }
+}
+
+fn char_count(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
+}
+
+/// Counts newlines in `bytes`.
+pub fn count_lines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
+}
+
+/// Splits `len` bytes of `data` into chunk boundaries near multiples of `chunk`, moved
+/// forward to just after a newline when one is near, so that chunks start at line starts.
+fn chunk_bounds(data: &[u8], chunk: usize) -> Vec<usize> {
+    let mut bounds = vec![0];
+    let mut at = 0;
+    while data.len() - at > chunk {
+        let nominal = at + chunk;
+        let search_end = (nominal + 64 * 1024).min(data.len());
+        let next =
+            memchr::memchr(b'\n', &data[nominal..search_end]).map_or(nominal, |i| nominal + i + 1);
+        if next >= data.len() {
+            break;
+        }
+        bounds.push(next);
+        at = next;
+    }
+    bounds.push(data.len());
+    bounds
+}
+
+/// Scans a whole in-memory slice (a small file, a mapped file, a blob). Slices larger
+/// than the chunk size are cut into overlapping chunks scanned in parallel.
+pub fn scan_slice(
+    ctx: &ScanContext,
+    data: &[u8],
+    path: &str,
+    scratch: &mut Scratch,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if data.len() <= ctx.chunk_size {
+        scan_chunk(
+            ctx,
+            data,
+            data.len(),
+            Position::default(),
+            path,
+            scratch,
+            &mut out,
+        );
+        return out;
+    }
+    let bounds = chunk_bounds(data, ctx.chunk_size);
+    let parts: Vec<(Vec<Finding>, u64)> = bounds
+        .par_windows(2)
+        .map_init(Scratch::default, |scratch, w| {
+            let (s, e) = (w[0], w[1]);
+            let hay_end = (e + MAX_MATCH_SPAN).min(data.len());
+            let mut found = Vec::new();
+            let base = Position {
+                offset: s as u64,
+                line: 0,
+            };
+            scan_chunk(
+                ctx,
+                &data[s..hay_end],
+                e - s,
+                base,
+                path,
+                scratch,
+                &mut found,
+            );
+            (found, count_lines(&data[s..e]))
+        })
+        .collect();
+    let mut line_base = 0;
+    for (mut found, lines) in parts {
+        for f in &mut found {
+            f.line += line_base;
+            f.end_line += line_base;
+        }
+        out.extend(found);
+        line_base += lines;
+    }
+    out
+}
+
+/// Counters from a streaming scan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StreamStats {
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+/// Scans a stream in chunks with bounded memory: at most one chunk plus the overlap is
+/// held at a time. `on_findings` is called as findings appear (for `--follow`-style
+/// consumers); they are also returned. An I/O error ends the scan and is returned with
+/// everything found so far.
+pub fn scan_reader(
+    ctx: &ScanContext,
+    reader: &mut dyn Read,
+    path: &str,
+    scratch: &mut Scratch,
+    on_findings: &mut dyn FnMut(&[Finding]),
+) -> (Vec<Finding>, StreamStats, Option<std::io::Error>) {
+    let chunk = ctx.chunk_size.max(1024);
+    let overlap = MAX_MATCH_SPAN;
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk + overlap);
+    let mut all = Vec::new();
+    let mut base = Position::default();
+    let mut stats = StreamStats::default();
+    let mut eof = false;
+    let mut error = None;
+    while !eof || !buf.is_empty() {
+        // Fill up to chunk + overlap bytes.
+        while !eof && buf.len() < chunk + overlap {
+            let old = buf.len();
+            buf.resize(chunk + overlap, 0);
+            match reader.read(&mut buf[old..]) {
+                Ok(0) => {
+                    buf.truncate(old);
+                    eof = true;
+                }
+                Ok(n) => {
+                    buf.truncate(old + n);
+                    stats.bytes += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
+                Err(e) => {
+                    buf.truncate(old);
+                    error = Some(e);
+                    eof = true;
+                }
+            }
+        }
+        let owned_end = if eof {
+            buf.len()
+        } else {
+            // Own up to the last line start before the overlap region.
+            let nominal = buf.len() - overlap;
+            memchr::memrchr(b'\n', &buf[..nominal]).map_or(nominal, |i| i + 1)
+        };
+        let mut found = Vec::new();
+        scan_chunk(ctx, &buf, owned_end, base, path, scratch, &mut found);
+        if !found.is_empty() {
+            on_findings(&found);
+            all.extend(found);
+        }
+        base.offset += owned_end as u64;
+        base.line += count_lines(&buf[..owned_end]);
+        buf.drain(..owned_end);
+        if eof && buf.is_empty() {
+            break;
+        }
+    }
+    (all, stats, error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse_rule_file;
+
+    fn ctx(chunk: usize) -> ScanContext {
+        let rules = parse_rule_file(
+            "t.toml",
+            r#"
+[[rule]]
+id = "tok"
+name = "Token"
+keywords = ["tok_"]
+regex = '''\b(tok_[A-Za-z0-9]{20})\b'''
+examples = ["tok_q8Zr2mV9xK4tW7pLa1b2"]
+negative_examples = ["tok_"]
+"#,
+        )
+        .unwrap();
+        let mut c = ScanContext::new(Arc::new(Engine::new(rules).unwrap()));
+        c.chunk_size = chunk;
+        c
+    }
+
+    fn corpus() -> (Vec<u8>, Vec<(u64, u64)>) {
+        let mut data = Vec::new();
+        let mut expect = Vec::new();
+        for i in 0..3000u64 {
+            if i % 97 == 5 {
+                data.extend_from_slice(format!("x = \"tok_q8Zr2mV9xK4tW7pL{i:04}\"\n").as_bytes());
+                expect.push((i + 1, 6));
+            } else {
+                data.extend_from_slice(b"ordinary log line with nothing in it at all\n");
+            }
+        }
+        (data, expect)
+    }
+
+    #[test]
+    fn same_findings_for_every_chunk_size_and_reader() {
+        let (data, expect) = corpus();
+        for chunk in [1024, 4096, 10_000, 1 << 20] {
+            let c = ctx(chunk);
+            let got: Vec<(u64, u64)> = scan_slice(&c, &data, "p", &mut Scratch::default())
+                .iter()
+                .map(|f| (f.line, f.column))
+                .collect();
+            assert_eq!(got, expect, "slice, chunk {chunk}");
+            let (found, stats, err) = scan_reader(
+                &c,
+                &mut &data[..],
+                "p",
+                &mut Scratch::default(),
+                &mut |_| {},
+            );
+            assert!(err.is_none());
+            assert_eq!(stats.bytes, data.len() as u64);
+            let got: Vec<(u64, u64)> = found.iter().map(|f| (f.line, f.column)).collect();
+            assert_eq!(got, expect, "reader, chunk {chunk}");
+        }
+    }
+}
