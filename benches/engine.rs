@@ -1,0 +1,131 @@
+//! Engine throughput on generated inputs (criterion prints MB/s via `Throughput::Bytes`).
+//!
+//! Inputs are generated deterministically here, never downloaded: source-like text with no
+//! secrets (the common case), keyword-dense config text, minified JavaScript (long lines),
+//! and binary-looking noise.
+
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use leaksweep::engine::{Engine, Scratch};
+use leaksweep::rules::load_builtin;
+use leaksweep::source::{scan_slice, ScanContext};
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+const WORDS: &[&str] = &[
+    "let",
+    "const",
+    "function",
+    "return",
+    "if",
+    "else",
+    "for",
+    "while",
+    "self",
+    "value",
+    "result",
+    "config",
+    "request",
+    "response",
+    "handler",
+    "error",
+    "string",
+    "number",
+    "client",
+    "server",
+    "user",
+    "name",
+    "data",
+    "items",
+    "index",
+    "count",
+    "buffer",
+    "stream",
+    "parse",
+    "format",
+    "token_count",
+    "keyboard",
+    "monkey",
+    "passage",
+    "secretary",
+    "Option",
+    "Vec",
+    "HashMap",
+];
+
+fn source_text(size: usize, seed: u64, dense: bool) -> Vec<u8> {
+    let mut r = Rng(seed);
+    let mut out = String::with_capacity(size + 200);
+    while out.len() < size {
+        let indent = (r.next() % 4) as usize * 4;
+        out.push_str(&" ".repeat(indent));
+        let n = 3 + (r.next() % 9) as usize;
+        for i in 0..n {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(r.pick(WORDS));
+        }
+        if dense && r.next() % 3 == 0 {
+            out.push_str(r.pick(&[
+                " password = get_password(user)",
+                " api_key: ${API_KEY}",
+                " token = request.headers.get(\"Authorization\")",
+                " url = \"https://docs.example.com/a/b\"",
+                " secret_name = \"prod-db\"",
+            ]));
+        }
+        out.push_str(";\n");
+    }
+    out.into_bytes()
+}
+
+fn minified(size: usize) -> Vec<u8> {
+    let line = source_text(size, 7, true)
+        .into_iter()
+        .map(|b| if b == b'\n' { b' ' } else { b })
+        .collect();
+    line
+}
+
+fn binaryish(size: usize) -> Vec<u8> {
+    let mut r = Rng(99);
+    (0..size).map(|_| (r.next() & 0xff) as u8).collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let engine = Arc::new(Engine::new(load_builtin().unwrap()).unwrap());
+    let ctx = ScanContext::new(engine);
+    let size = 16 << 20;
+    let inputs = [
+        ("source-no-hits", source_text(size, 1, false)),
+        ("config-keyword-dense", source_text(size, 2, true)),
+        ("minified-js", minified(size)),
+        ("binary-noise", binaryish(size)),
+    ];
+    let mut g = c.benchmark_group("engine");
+    g.sample_size(10);
+    for (name, data) in &inputs {
+        g.throughput(Throughput::Bytes(data.len() as u64));
+        g.bench_function(*name, |b| {
+            let mut scratch = Scratch::default();
+            b.iter(|| scan_slice(&ctx, data, "bench", &mut scratch).len());
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
