@@ -55,7 +55,7 @@ fn finds_secrets_with_exact_positions_and_exit_1() {
         })
         .collect();
     assert!(
-        got.contains(&("database-connection-uri".into(), ".env".into(), 2, 23)),
+        got.contains(&("database-connection-uri".into(), ".env".into(), 2, 29)),
         "{got:?}"
     );
     assert!(
