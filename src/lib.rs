@@ -14,6 +14,7 @@ pub mod error;
 pub mod finding;
 pub mod pipeline;
 pub mod report;
+pub mod rotate;
 pub mod rules;
 pub mod secret;
 pub mod source;
