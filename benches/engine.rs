@@ -4,6 +4,8 @@
 //! secrets (the common case), keyword-dense config text, minified JavaScript (long lines),
 //! and binary-looking noise.
 
+#![allow(clippy::cast_possible_truncation, missing_docs)]
+
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -93,11 +95,10 @@ fn source_text(size: usize, seed: u64, dense: bool) -> Vec<u8> {
 }
 
 fn minified(size: usize) -> Vec<u8> {
-    let line = source_text(size, 7, true)
+    source_text(size, 7, true)
         .into_iter()
         .map(|b| if b == b'\n' { b' ' } else { b })
-        .collect();
-    line
+        .collect()
 }
 
 fn binaryish(size: usize) -> Vec<u8> {

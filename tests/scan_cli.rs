@@ -1,4 +1,5 @@
 //! End-to-end tests of `leaksweep scan` on real files made in the test.
+#![allow(clippy::cast_possible_truncation)]
 
 mod common;
 

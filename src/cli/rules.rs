@@ -37,7 +37,7 @@ pub enum RulesCommand {
 pub fn run(cmd: RulesCommand) -> anyhow::Result<i32> {
     match cmd {
         RulesCommand::List { rules: extra, json } => {
-            let mut all = rules::load_builtin()?;
+            let mut all = rules::load_builtin_full()?;
             for p in &extra {
                 all.extend(
                     rules::load_path(p).with_context(|| format!("loading {}", p.display()))?,
@@ -67,7 +67,7 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<i32> {
         RulesCommand::Test { files } => {
             let mut all = Vec::new();
             if files.is_empty() {
-                all = rules::load_builtin()?;
+                all = rules::load_builtin_full()?;
             }
             for p in &files {
                 all.extend(

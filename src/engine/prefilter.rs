@@ -4,6 +4,9 @@
 //! around the hit (or, for multi-line rules, the text that follows it). The regex of a
 //! rule then runs only inside its windows, never over the whole chunk.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 /// How far a window reaches back from a keyword hit, at most (bytes). Lines longer than
@@ -17,12 +20,29 @@ pub const WINDOW_FORWARD_MULTILINE: usize = 16 * 1024;
 /// The longest span a match can have: chunked readers overlap consecutive chunks by this.
 pub const MAX_MATCH_SPAN: usize = WINDOW_BACK + WINDOW_FORWARD_MULTILINE + 1024;
 
+/// Bytes scanned with the NFA before the DFA is built. The DFA searches about three times
+/// faster but takes a few milliseconds to build: a pre-commit hook scanning a few small files
+/// never pays for it, a directory or log scan pays once.
+const DFA_AFTER_BYTES: u64 = 1 << 20;
+
 /// The compiled prefilter.
 #[derive(Debug)]
 pub struct Prefilter {
-    ac: Option<AhoCorasick>,
+    patterns: Vec<String>,
+    nfa: Option<AhoCorasick>,
+    dfa: OnceLock<Option<AhoCorasick>>,
+    scanned: AtomicU64,
     /// For each automaton pattern, the rules that declared that keyword.
     pattern_rules: Vec<Vec<u32>>,
+}
+
+fn build(patterns: &[String], kind: AhoCorasickKind) -> Result<AhoCorasick, String> {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(kind))
+        .build(patterns)
+        .map_err(|e| format!("building the keyword automaton: {e}"))
 }
 
 impl Prefilter {
@@ -45,25 +65,42 @@ impl Prefilter {
                 }
             }
         }
-        let ac = if patterns.is_empty() {
+        let nfa = if patterns.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&patterns)
-                    .map_err(|e| format!("building the keyword automaton: {e}"))?,
-            )
+            Some(build(&patterns, AhoCorasickKind::ContiguousNFA)?)
         };
-        Ok(Prefilter { ac, pattern_rules })
+        Ok(Prefilter {
+            patterns,
+            nfa,
+            dfa: OnceLock::new(),
+            scanned: AtomicU64::new(0),
+            pattern_rules,
+        })
+    }
+
+    fn automaton(&self, len: usize) -> Option<&AhoCorasick> {
+        if let Some(dfa) = self.dfa.get() {
+            return dfa.as_ref().or(self.nfa.as_ref());
+        }
+        let before = self.scanned.fetch_add(len as u64, Ordering::Relaxed);
+        if before + len as u64 > DFA_AFTER_BYTES && self.nfa.is_some() {
+            // A DFA that fails to build (too large) leaves the NFA in charge.
+            self.dfa
+                .get_or_init(|| build(&self.patterns, AhoCorasickKind::DFA).ok())
+                .as_ref()
+                .or(self.nfa.as_ref())
+        } else {
+            self.nfa.as_ref()
+        }
     }
 
     /// Calls `hit(rule, start, end)` for every keyword occurrence in `hay` and every rule
     /// that declared that keyword.
     pub fn for_each_hit(&self, hay: &[u8], mut hit: impl FnMut(usize, usize, usize)) {
-        let Some(ac) = &self.ac else { return };
+        let Some(ac) = self.automaton(hay.len()) else {
+            return;
+        };
         for m in ac.find_overlapping_iter(hay) {
             if let Some(rules) = self.pattern_rules.get(m.pattern().as_usize()) {
                 for &r in rules {

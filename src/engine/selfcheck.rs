@@ -56,11 +56,11 @@ pub fn check(rules: &[LoadedRule]) -> Vec<Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::load_builtin;
+    use crate::rules::{load_builtin, load_builtin_full};
 
     #[test]
     fn builtin_rules_pass_self_check() {
-        let rules = load_builtin().expect("built-in rule files parse");
+        let rules = load_builtin_full().expect("built-in rule files parse");
         let problems = check(&rules);
         for p in &problems {
             eprintln!("{p}");
@@ -70,6 +70,25 @@ mod tests {
             "{} problem(s) in built-in rules",
             problems.len()
         );
+    }
+
+    #[test]
+    fn compact_builtin_form_matches_the_toml() {
+        let full = load_builtin_full().unwrap();
+        let compact = load_builtin().unwrap();
+        assert_eq!(full.len(), compact.len());
+        for (f, c) in full.iter().zip(&compact) {
+            assert_eq!(
+                (&f.origin, &f.spec.id, &f.spec.regex),
+                (&c.origin, &c.spec.id, &c.spec.regex)
+            );
+            assert_eq!(f.spec.keywords, c.spec.keywords);
+            assert_eq!(f.spec.allow, c.spec.allow);
+            assert_eq!(
+                (f.spec.entropy, &f.spec.validator, f.spec.priority),
+                (c.spec.entropy, &c.spec.validator, c.spec.priority)
+            );
+        }
     }
 
     #[test]

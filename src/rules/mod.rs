@@ -198,8 +198,34 @@ pub fn parse_rule_file(origin: &str, text: &str) -> Result<Vec<LoadedRule>, Erro
         .collect())
 }
 
-/// Loads the built-in rules.
+/// Loads the built-in rules for scanning: from the compact form embedded at build time,
+/// without examples (fast: this runs at every start).
 pub fn load_builtin() -> Result<Vec<LoadedRule>, Error> {
+    #[derive(Deserialize)]
+    struct Compact {
+        origin: String,
+        rule: Vec<RuleSpec>,
+    }
+    let files: Vec<Compact> =
+        serde_json::from_str(builtin::BUILTIN_COMPACT).map_err(|e| Error::Rules {
+            origin: "(built-in rules)".into(),
+            message: e.to_string(),
+        })?;
+    Ok(files
+        .into_iter()
+        .flat_map(|f| {
+            let origin = f.origin;
+            f.rule.into_iter().map(move |spec| LoadedRule {
+                spec,
+                origin: origin.clone(),
+            })
+        })
+        .collect())
+}
+
+/// Loads the built-in rules with their examples, references and descriptions (for
+/// `rules test`, `rules list --json` and the self-check).
+pub fn load_builtin_full() -> Result<Vec<LoadedRule>, Error> {
     let mut out = Vec::new();
     for (name, text) in builtin::BUILTIN {
         out.extend(parse_rule_file(&format!("rules/{name}"), text)?);
