@@ -211,8 +211,41 @@ fn looks_like_placeholder(s: &[u8]) -> bool {
     ascending * 2 >= s.len()
 }
 
+/// How much of `s` is made of word-like runs: letters split at lower->upper case changes,
+/// at least 4 long and holding a vowel (`defaultToConfig2` -> "default", "Config").
+/// Random tokens score low; identifiers and prose score high.
+fn wordiness(s: &[u8]) -> f32 {
+    let mut word_bytes = 0usize;
+    let mut i = 0;
+    while i < s.len() {
+        if !s[i].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        while i < s.len()
+            && s[i].is_ascii_alphabetic()
+            && !(s[i].is_ascii_uppercase() && s[i - 1].is_ascii_lowercase())
+        {
+            i += 1;
+        }
+        let run = &s[start..i];
+        let vowel = run
+            .iter()
+            .any(|b| matches!(b.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u'));
+        if run.len() >= 4 && vowel {
+            word_bytes += run.len();
+        }
+    }
+    word_bytes as f32 / s.len().max(1) as f32
+}
+
 fn generic(s: &[u8]) -> bool {
-    if s.len() < 8 || looks_like_placeholder(s) {
+    if s.len() < 8 || looks_like_placeholder(s) || !s.is_ascii() {
+        return false;
+    }
+    if wordiness(s) >= 0.7 {
         return false;
     }
     let Ok(text) = std::str::from_utf8(s) else {
@@ -362,6 +395,9 @@ mod tests {
             "0123456789abcdef",
             "${DB_PASSWORD}",
             "com.example.app.Main",
+            "defaultToConfig2",
+            "Neočekávaný",
+            "readWriteTokenRef",
         ] {
             assert!(!Validator::Generic.check(bad.as_bytes()), "{bad}");
         }
