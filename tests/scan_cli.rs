@@ -137,6 +137,18 @@ fn jsonl_and_sarif_parse_back() {
     let out = run(dir.path(), &["scan", ".", "--format", "sarif"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["version"], "2.1.0");
+    let schema: Value =
+        serde_json::from_str(include_str!("fixtures/sarif-2.1.0-rtm.5.schema.json")).unwrap();
+    let validator = jsonschema::draft4::new(&schema).expect("the SARIF schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&v)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "SARIF schema violations: {errors:#?}");
+    // The validator is not vacuous: a wrong level is rejected.
+    let mut bad = v.clone();
+    bad["runs"][0]["results"][0]["level"] = Value::from("fatal");
+    assert!(!validator.is_valid(&bad));
     let run0 = &v["runs"][0];
     let results = run0["results"].as_array().unwrap();
     assert_eq!(results.len(), lines.len());
