@@ -373,7 +373,7 @@ id = "aws-access-key-id"
 name = "AWS access key ID"
 keywords = ["akia"]
 regex = '''\b(AKIA[A-Z2-7]{16})\b'''
-examples = ["AKIAZ7VRSQ5TJN2XKBRP"]
+examples = ["AKIAZ7VRSQ5TJN2XKBRP"] # leaksweep:allow (test fixture)
 negative_examples = ["AKIA"]
 
 [[rule]]
@@ -389,21 +389,21 @@ negative_examples = ["key"]
     #[test]
     fn finds_and_prefers_specific_rule() {
         let e = engine(RULES);
-        let hay = b"line one\nkey = AKIAZ7VRSQ5TJN2XKBRP\n";
+        let hay = b"line one\nkey = AKIAZ7VRSQ5TJN2XKBRP\n"; // leaksweep:allow (test fixture)
         let mut out = Vec::new();
         e.scan(hay, hay.len(), None, &mut Scratch::default(), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(e.rules()[out[0].rule].spec.id, "aws-access-key-id");
         assert_eq!(
             &hay[out[0].secret_start..out[0].secret_end],
-            b"AKIAZ7VRSQ5TJN2XKBRP"
+            b"AKIAZ7VRSQ5TJN2XKBRP" // leaksweep:allow (test fixture)
         );
     }
 
     #[test]
     fn ownership_drops_matches_past_owned_end() {
         let e = engine(RULES);
-        let hay = b"AKIAZ7VRSQ5TJN2XKBRP AKIAQ7VRSQ5TJN2XKBRZ";
+        let hay = b"AKIAZ7VRSQ5TJN2XKBRP AKIAQ7VRSQ5TJN2XKBRZ"; // leaksweep:allow (test fixture)
         let mut out = Vec::new();
         e.scan(hay, 21, None, &mut Scratch::default(), &mut out);
         assert_eq!(out.len(), 1);
