@@ -59,6 +59,20 @@ pub struct ScanOutcome {
 impl ScanOutcome {
     /// Moves suppressed findings out of `findings`, sorts both, and fills the counters.
     pub fn finish(&mut self, started: Instant) {
+        self.regroup();
+        let secs = started.elapsed().as_secs_f64();
+        self.summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.summary.mb_per_s = if secs > 0.0 {
+            ((self.summary.bytes_scanned as f64 / 1e6 / secs) * 10.0).round() / 10.0
+        } else {
+            0.0
+        };
+    }
+
+    /// Moves findings marked suppressed out of `findings` and recounts findings,
+    /// unique secrets, suppressions by reason and errors. Triage calls it again after
+    /// marking findings of a finished scan (ignore file, baseline).
+    pub fn regroup(&mut self) {
         let (sup, rep): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut self.findings)
             .into_iter()
             .partition(|f| f.suppressed.is_some());
@@ -86,13 +100,6 @@ impl ScanOutcome {
         fps.dedup();
         self.summary.unique_secrets = fps.len() as u64;
         self.summary.errors = self.errors.len() as u64;
-        let secs = started.elapsed().as_secs_f64();
-        self.summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.summary.mb_per_s = if secs > 0.0 {
-            ((self.summary.bytes_scanned as f64 / 1e6 / secs) * 10.0).round() / 10.0
-        } else {
-            0.0
-        };
     }
 }
 

@@ -13,12 +13,22 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::engine::allow::AllowInput;
 use crate::engine::{Engine, Match, Scratch, MAX_MATCH_SPAN};
 use crate::finding::{fingerprint, inline, Finding, SuppressReason};
 use crate::secret::Secret;
 
 /// Size of one chunk when a large slice is scanned in parallel, or a stream is read.
 pub const CHUNK_SIZE: usize = 4 << 20;
+
+/// A suppression check that needs the text around a match (the line, the whole match),
+/// so it runs here, where the chunk is still at hand, rather than on finished findings.
+/// The project config's allowlists implement it (`triage::allow`); a finding it allows
+/// is kept as suppressed ([`SuppressReason::Allowlist`]) so that it is counted, not lost.
+pub trait LineFilter: Send + Sync + std::fmt::Debug {
+    /// True if the finding of `rule_id` described by `input` is allowed (suppressed).
+    fn allows(&self, rule_id: &str, input: &AllowInput<'_>) -> bool;
+}
 
 /// Everything a source needs to turn bytes into findings.
 #[derive(Debug, Clone)]
@@ -29,6 +39,8 @@ pub struct ScanContext {
     pub salt: Vec<u8>,
     /// Honour inline ignore markers.
     pub inline_ignores: bool,
+    /// Allowlists that suppress (and count) findings; `None` when there are none.
+    pub allowlist: Option<Arc<dyn LineFilter>>,
     /// Chunk size for large inputs (tests shrink it to put secrets on boundaries).
     pub chunk_size: usize,
 }
@@ -40,6 +52,7 @@ impl ScanContext {
             engine,
             salt: fingerprint::DEFAULT_SALT.to_vec(),
             inline_ignores: true,
+            allowlist: None,
             chunk_size: CHUNK_SIZE,
         }
     }
@@ -79,6 +92,12 @@ pub fn scan_chunk(
         let secret = &hay[m.secret_start..m.secret_end];
         let suppressed = if ctx.inline_ignores && inline_marked(hay, m, &rule.spec.id) {
             Some(SuppressReason::Inline)
+        } else if ctx
+            .allowlist
+            .as_ref()
+            .is_some_and(|a| allowlisted(a.as_ref(), hay, m, &rule.spec.id, path))
+        {
+            Some(SuppressReason::Allowlist)
         } else {
             None
         };
@@ -102,19 +121,30 @@ pub fn scan_chunk(
     }
 }
 
+fn allowlisted(filter: &dyn LineFilter, hay: &[u8], m: Match, rule_id: &str, path: &str) -> bool {
+    let line_lo = memchr::memrchr(b'\n', &hay[..m.start]).map_or(0, |i| i + 1);
+    let line_hi = memchr::memchr(b'\n', &hay[m.end..]).map_or(hay.len(), |i| m.end + i);
+    let input = AllowInput {
+        secret: &hay[m.secret_start..m.secret_end],
+        whole: &hay[m.start..m.end],
+        line: &hay[line_lo..line_hi],
+        path: Some(path),
+    };
+    filter.allows(rule_id, &input)
+}
+
 fn inline_marked(hay: &[u8], m: Match, rule_id: &str) -> bool {
     let line_lo = memchr::memrchr(b'\n', &hay[..m.start]).map_or(0, |i| i + 1);
-    // A multi-line match (PEM) may carry the marker on its first or last line.
+    // A multi-line match (PEM) may carry the marker on its first or last line. The match
+    // itself is left out, so that a marker inside the secret never counts.
     let line_hi = memchr::memchr(b'\n', &hay[m.end..]).map_or(hay.len(), |i| m.end + i);
-    let first_hi = memchr::memchr(b'\n', &hay[line_lo..]).map_or(hay.len(), |i| line_lo + i);
-    let last_lo = memchr::memrchr(b'\n', &hay[..m.end]).map_or(0, |i| i + 1);
     let prev = (line_lo > 0).then(|| {
         let p_hi = line_lo - 1;
         let p_lo = memchr::memrchr(b'\n', &hay[..p_hi]).map_or(0, |i| i + 1);
         &hay[p_lo..p_hi]
     });
-    inline::is_allowed(&hay[line_lo..first_hi], prev, rule_id)
-        || (last_lo > line_lo && inline::is_allowed(&hay[last_lo..line_hi], None, rule_id))
+    inline::is_allowed(&hay[line_lo..m.start], prev, rule_id)
+        || inline::is_allowed(&hay[m.end..line_hi], None, rule_id)
 }
 
 /// Computes 0-based lines and 1-based character columns for increasing offsets in one
