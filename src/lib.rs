@@ -18,5 +18,6 @@ pub mod rotate;
 pub mod rules;
 pub mod secret;
 pub mod source;
+pub mod triage;
 
 pub use error::{Error, Result};
