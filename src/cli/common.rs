@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use clap::{Args, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, ValueEnum};
 
 use crate::engine::Engine;
 use crate::finding::Skipped;
@@ -15,6 +16,12 @@ use crate::pipeline::ScanOutcome;
 use crate::report::{self, Format, Report, ReportOptions};
 use crate::rules::{self, LoadedRule};
 use crate::source::ScanContext;
+use crate::triage::allow::{AllowEntry, Allowlists};
+use crate::triage::baseline::Baseline;
+use crate::triage::config::{LoadedConfig, ScanDefaults};
+use crate::triage::ignorefile::IgnoreFile;
+use crate::triage::paths::{self as tpaths, PathMap};
+use crate::triage::{gitleaks_rules, Triage};
 
 use super::{EXIT_CLEAN, EXIT_ERROR};
 
@@ -32,7 +39,8 @@ pub enum ColorChoice {
 /// Rule selection flags.
 #[derive(Debug, Clone, Args)]
 pub struct RuleArgs {
-    /// Add user rules from a TOML file or a directory of them (repeatable).
+    /// Add user rules from a TOML file or a directory of them (repeatable). gitleaks and
+    /// betterleaks rule files are translated; what cannot be honoured is named on stderr.
     #[arg(long = "rules", value_name = "FILE|DIR")]
     pub rules: Vec<PathBuf>,
     /// Run only these rule ids (comma-separated or repeated).
@@ -78,28 +86,372 @@ pub struct OutputArgs {
     pub threads: usize,
 }
 
-/// Loads built-in and user rules and applies `--only`/`--disable`.
-pub fn load_rules(args: &RuleArgs) -> anyhow::Result<Vec<LoadedRule>> {
-    let mut all = rules::load_builtin().context("loading built-in rules")?;
-    for p in &args.rules {
-        let user = rules::load_path(p).with_context(|| {
-            format!(
-                "loading rules from {} (fix the file or drop --rules)",
-                p.display()
-            )
-        })?;
-        all.extend(user);
+/// The project config flag, shared by every command that reads the config.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// Read the project config from FILE instead of `.leaksweep.toml` at the project root
+    /// (the nearest parent of the scanned path holding `.leaksweep.toml` or `.git`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Triage flags shared by every scanning command: config, ignore file, baseline.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TriageArgs {
+    /// Project config.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Report only findings that are not in this baseline (`leaksweep baseline create`).
+    /// Default: `scan.baseline` of the config, if set.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Accepted fingerprints, instead of the project's `.leaksweepignore`.
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+    /// Do not apply the config's `scan.baseline` (for commands that write it).
+    #[arg(skip)]
+    pub skip_config_baseline: bool,
+}
+
+/// A project: its root and its config (the built-in defaults if it has none).
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The project root: where `.leaksweep.toml` or `.git` is.
+    pub root: PathBuf,
+    /// The config.
+    pub config: LoadedConfig,
+}
+
+/// Finds the project of a scan of `start` and loads its config (`--config` wins).
+pub fn load_project(args: &ConfigArgs, start: &Path) -> anyhow::Result<Project> {
+    let root = tpaths::discover_root(start);
+    let config = match &args.config {
+        Some(p) => LoadedConfig::load(p)?,
+        None => {
+            let p = root.join(tpaths::CONFIG_FILE);
+            if p.is_file() {
+                LoadedConfig::load(&p)?
+            } else {
+                LoadedConfig::defaults(&root)
+            }
+        }
+    };
+    Ok(Project { root, config })
+}
+
+/// The directory a scan's first path starts the project search from.
+pub fn start_dir(paths: &[PathBuf]) -> PathBuf {
+    match paths.first() {
+        Some(p) if p.as_os_str() != "-" => p.clone(),
+        _ => PathBuf::from("."),
     }
+}
+
+/// Prints notes about rule files (what could not be honoured) on stderr.
+fn print_notes(notes: &[String]) {
+    for n in notes {
+        eprintln!("leaksweep: note: {n}");
+    }
+}
+
+/// Loads a rule file or directory in leaksweep or gitleaks format, printing on stderr
+/// what cannot be honoured.
+pub fn load_rule_path(p: &Path) -> anyhow::Result<gitleaks_rules::Loaded> {
+    let loaded = gitleaks_rules::load_path(p)
+        .with_context(|| format!("loading rules from {} (fix the file)", p.display()))?;
+    print_notes(&loaded.notes);
+    Ok(loaded)
+}
+
+/// Rules and allowlists for a scan: built-in rules, the config's rule files and extra
+/// rules, `--rules` files, then `--only`/`--disable`, the config's `rules` section and
+/// entropy floors.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    /// The rules, in load order.
+    pub rules: Vec<LoadedRule>,
+    /// Allowlists from the config and from gitleaks rule files, labelled.
+    pub allowlists: Vec<(String, AllowEntry)>,
+}
+
+/// Loads built-in and user rules and applies `--only`/`--disable` (without a project
+/// config; see [`load_project_rules`]).
+pub fn load_rules(args: &RuleArgs) -> anyhow::Result<Vec<LoadedRule>> {
+    let project = Project {
+        root: PathBuf::from("."),
+        config: LoadedConfig::defaults(Path::new(".")),
+    };
+    Ok(load_project_rules(args, &project)?.rules)
+}
+
+/// Loads the rules of a project (see [`RuleSet`]).
+pub fn load_project_rules(args: &RuleArgs, project: &Project) -> anyhow::Result<RuleSet> {
+    let cfg = &project.config;
+    let c = &cfg.config;
+    let mut all = rules::load_builtin().context("loading built-in rules")?;
+    let mut allowlists = Vec::new();
+    let mut foreign_disabled = Vec::new();
+    for f in &c.rules.files {
+        let p = cfg.resolve(f.get_ref());
+        let loaded = load_rule_path(&p).with_context(|| {
+            format!("{}: rules.files entry {:?}", cfg.at(f.span()), f.get_ref())
+        })?;
+        all.extend(loaded.rules);
+        allowlists.extend(loaded.allowlists);
+        foreign_disabled.extend(loaded.disabled);
+    }
+    for r in &c.extra_rules {
+        all.push(LoadedRule {
+            spec: r.get_ref().clone(),
+            origin: cfg.at(r.span()),
+        });
+    }
+    for p in &args.rules {
+        let loaded = load_rule_path(p).context("fix the file or drop --rules")?;
+        all.extend(loaded.rules);
+        allowlists.extend(loaded.allowlists);
+        foreign_disabled.extend(loaded.disabled);
+    }
+    // A later rule with the id of an earlier one replaces it (a project may redefine a
+    // built-in rule), and says so.
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut keep = vec![true; all.len()];
+    for (i, r) in all.iter().enumerate() {
+        if let Some(prev) = seen.insert(r.spec.id.clone(), i) {
+            if let (Some(k), Some(old)) = (keep.get_mut(prev), all.get(prev)) {
+                *k = false;
+                eprintln!(
+                    "leaksweep: note: rule {} from {} replaces the one from {}",
+                    r.spec.id, r.origin, old.origin
+                );
+            }
+        }
+    }
+    let mut flags = keep.into_iter();
+    all.retain(|_| flags.next().unwrap_or(true));
+    let ids: std::collections::HashSet<String> = all.iter().map(|r| r.spec.id.clone()).collect();
+    let known = |id: &str| ids.contains(id);
+    let mut problems = Vec::new();
     for id in args.only.iter().chain(&args.disable) {
-        if !all.iter().any(|r| &r.spec.id == id) {
+        if !known(id) {
             bail!("unknown rule id {id:?} (see `leaksweep rules list`)");
         }
     }
-    if !args.only.is_empty() {
-        all.retain(|r| args.only.contains(&r.spec.id));
+    for id in c.rules.disable.iter().chain(&c.rules.only) {
+        if !known(id.get_ref()) {
+            problems.push(format!(
+                "{}: unknown rule id {:?} (see `leaksweep rules list`)",
+                cfg.at(id.span()),
+                id.get_ref()
+            ));
+        }
     }
-    all.retain(|r| !args.disable.contains(&r.spec.id));
-    Ok(all)
+    for id in c.rules.entropy.keys() {
+        if !known(id.get_ref()) {
+            problems.push(format!(
+                "{}: unknown rule id {:?} in rules.entropy (see `leaksweep rules list`)",
+                cfg.at(id.span()),
+                id.get_ref()
+            ));
+        }
+    }
+    for a in &c.allowlists {
+        for id in &a.get_ref().rules {
+            if !known(id) {
+                problems.push(format!(
+                    "{}: allowlist names unknown rule id {id:?} (see `leaksweep rules list`)",
+                    cfg.at(a.span())
+                ));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        bail!("{}", problems.join("\n"));
+    }
+    for id in &foreign_disabled {
+        if !known(id) {
+            eprintln!("leaksweep: note: disabledRules: {id:?} is not a leaksweep rule id: ignored");
+        }
+    }
+    let only: Vec<&str> = if args.only.is_empty() {
+        c.rules.only.iter().map(|s| s.get_ref().as_str()).collect()
+    } else {
+        args.only.iter().map(String::as_str).collect()
+    };
+    if !only.is_empty() {
+        all.retain(|r| only.contains(&r.spec.id.as_str()));
+    }
+    all.retain(|r| {
+        !args.disable.contains(&r.spec.id)
+            && !c.rules.disable.iter().any(|d| d.get_ref() == &r.spec.id)
+            && !foreign_disabled.contains(&r.spec.id)
+    });
+    for (id, e) in &c.rules.entropy {
+        for r in all.iter_mut().filter(|r| &r.spec.id == id.get_ref()) {
+            r.spec.entropy = Some(*e);
+        }
+    }
+    let mut labelled = cfg.allow_entries();
+    // Files that define rules hold their examples: the config itself and the rule files
+    // it lists. Findings there are suppressed as `allowlist` (counted, and listed by
+    // --show-suppressed), as gitleaks skips its own config.
+    let mut own: Vec<PathBuf> = cfg.path.iter().cloned().collect();
+    own.extend(c.rules.files.iter().map(|f| cfg.resolve(f.get_ref())));
+    let map = PathMap::new(&project.root, &project.root);
+    let own: Vec<String> = own
+        .iter()
+        .map(|p| map.rel(&tpaths::absolute(p).to_string_lossy()))
+        .filter(|r| !r.starts_with('/') && !r.starts_with(".."))
+        .map(|r| format!("/{r}"))
+        .collect();
+    if !own.is_empty() {
+        labelled.push((
+            format!("{} (implicit)", cfg.name()),
+            AllowEntry {
+                description: Some(
+                    "the project config and its rule files hold rule examples".into(),
+                ),
+                paths: own,
+                ..AllowEntry::default()
+            },
+        ));
+    }
+    // Allowlists of foreign files that target rules leaksweep does not have never apply.
+    allowlists.retain(|(label, a): &(String, AllowEntry)| {
+        let missing: Vec<&String> = a.rules.iter().filter(|id| !known(id)).collect();
+        if !missing.is_empty() && missing.len() == a.rules.len() {
+            eprintln!(
+                "leaksweep: note: {label}: targets rules leaksweep does not have ({}): not used",
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return false;
+        }
+        true
+    });
+    labelled.extend(allowlists);
+    Ok(RuleSet {
+        rules: all,
+        allowlists: labelled,
+    })
+}
+
+/// Where the relative paths of a scan's findings start from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathsFrom {
+    /// The current directory (`scan`: paths as given on the command line).
+    CurrentDir,
+    /// The project root (history scans: paths inside the repository).
+    Root,
+}
+
+/// Everything a scanning command needs from the project: the scan context (rules,
+/// salt, inline and allowlist settings) and the after-scan triage (ignore file,
+/// baseline).
+#[derive(Debug)]
+pub struct Prepared {
+    /// The scan context.
+    pub ctx: ScanContext,
+    /// Ignore file and baseline; call `triage.apply(&mut outcome)` before reporting.
+    pub triage: Triage,
+    /// The project.
+    pub project: Project,
+}
+
+/// Sets up a scan of `start` (a scanned path; the project is found from it): loads the
+/// config, the rules, the allowlists, the ignore file and the baseline. Every file is
+/// checked here, before any scanning, and a bad one is an error naming file and line.
+pub fn prepare(
+    rules_args: &RuleArgs,
+    triage: &TriageArgs,
+    no_inline_ignores: bool,
+    start: &Path,
+    from: PathsFrom,
+) -> anyhow::Result<Prepared> {
+    let project = load_project(&triage.config, start)?;
+    let set = load_project_rules(rules_args, &project)?;
+    let engine = build_engine(set.rules)?;
+    let cfg = &project.config;
+    let base = match from {
+        PathsFrom::CurrentDir => std::env::current_dir().unwrap_or_else(|_| project.root.clone()),
+        PathsFrom::Root => project.root.clone(),
+    };
+    let paths = PathMap::new(&project.root, &base);
+    let mut ctx = ScanContext::new(engine);
+    ctx.salt = cfg.config.salt.as_bytes().to_vec();
+    ctx.inline_ignores = !no_inline_ignores && cfg.config.scan.inline_ignores;
+    if !set.allowlists.is_empty() {
+        let lists = Allowlists::new(&set.allowlists, paths.clone()).map_err(anyhow::Error::msg)?;
+        ctx.allowlist = Some(Arc::new(lists));
+    }
+    let ignore =
+        match &triage.ignore_file {
+            Some(p) => Some(IgnoreFile::load(p)?.with_context(|| {
+                format!("{}: ignore file not found (fix the path)", p.display())
+            })?),
+            None => IgnoreFile::load(&cfg.resolve(&cfg.config.scan.ignore_file))?,
+        };
+    let baseline = match (&triage.baseline, &cfg.config.scan.baseline) {
+        (Some(p), _) => Some(Baseline::load(p)?),
+        (None, Some(b)) if !triage.skip_config_baseline => {
+            Some(Baseline::load(&cfg.resolve(b.get_ref())).with_context(|| {
+                format!(
+                    "the baseline named by scan.baseline at {}",
+                    cfg.at(b.span())
+                )
+            })?)
+        }
+        (None, _) => None,
+    };
+    let triage = Triage {
+        paths,
+        salt: ctx.salt.clone(),
+        ignore,
+        baseline,
+    };
+    Ok(Prepared {
+        ctx,
+        triage,
+        project,
+    })
+}
+
+/// True if the flag with clap id `id` was given on this process's command line (not
+/// defaulted), so that a config default must not override it. The command line is
+/// parsed again for this; outside the `leaksweep` binary (tests of the library) nothing
+/// counts as given.
+pub fn given_on_command_line(id: &str) -> bool {
+    static MATCHES: std::sync::OnceLock<Option<ArgMatches>> = std::sync::OnceLock::new();
+    let matches = MATCHES.get_or_init(|| {
+        super::Cli::command()
+            .try_get_matches_from(std::env::args_os())
+            .ok()
+    });
+    let Some(mut m) = matches.as_ref() else {
+        return false;
+    };
+    while let Some((_, sub)) = m.subcommand() {
+        m = sub;
+    }
+    m.try_contains_id(id).is_ok() && m.value_source(id) == Some(ValueSource::CommandLine)
+}
+
+/// Applies the config's `[scan]` defaults to output flags the command line left alone.
+pub fn apply_output_defaults(out: &mut OutputArgs, d: &ScanDefaults) {
+    if !given_on_command_line("format") {
+        out.format = d.format.format();
+    }
+    if !given_on_command_line("exit_code") {
+        out.exit_code = d.exit_code;
+    }
+    if !given_on_command_line("threads") {
+        out.threads = d.threads;
+    }
+    out.show_suppressed |= d.show_suppressed;
+    out.no_inline_ignores |= !d.inline_ignores;
 }
 
 /// Builds the engine, turning rule problems into one error that lists them all.
@@ -110,12 +462,18 @@ pub fn build_engine(rules: Vec<LoadedRule>) -> anyhow::Result<Arc<Engine>> {
     })
 }
 
-/// Builds a scan context from the flags.
+/// Builds a scan context from the flags and the config of the project around the
+/// current directory (rules and allowlists; no ignore file or baseline). Scanning commands
+/// use [`prepare`], which also returns the after-scan [`Triage`].
 pub fn context(rules: &RuleArgs, out: &OutputArgs) -> anyhow::Result<ScanContext> {
-    let engine = build_engine(load_rules(rules)?)?;
-    let mut ctx = ScanContext::new(engine);
-    ctx.inline_ignores = !out.no_inline_ignores;
-    Ok(ctx)
+    let p = prepare(
+        rules,
+        &TriageArgs::default(),
+        out.no_inline_ignores,
+        Path::new("."),
+        PathsFrom::CurrentDir,
+    )?;
+    Ok(p.ctx)
 }
 
 /// Creates (or truncates) a file that may hold secrets with mode 0600 before anything is

@@ -3,7 +3,10 @@
 //! Exit codes: 0 nothing found, 1 findings (`--exit-code N` changes it), 2 error.
 //! `anyhow` is used here only; library modules return `leaksweep::Error`.
 
+pub mod baseline;
 pub mod common;
+pub mod config;
+pub mod ignore;
 pub mod rules;
 pub mod scan;
 
@@ -33,6 +36,15 @@ pub enum Command {
     /// List, test and check detection rules.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Check the project config (`.leaksweep.toml`) or print the effective one.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Record accepted findings in a baseline, prune it, or import another scanner's.
+    #[command(subcommand)]
+    Baseline(baseline::BaselineCommand),
+    /// Accept a finding by fingerprint in `.leaksweepignore`.
+    #[command(subcommand)]
+    Ignore(ignore::IgnoreCommand),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -40,6 +52,9 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(cmd) => rules::run(cmd),
+        Command::Config(cmd) => config::run(cmd),
+        Command::Baseline(cmd) => baseline::run(cmd),
+        Command::Ignore(cmd) => ignore::run(cmd),
     };
     match result {
         Ok(code) => code,

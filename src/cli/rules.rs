@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Subcommand;
 
 use crate::engine::selfcheck;
@@ -39,9 +38,7 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<i32> {
         RulesCommand::List { rules: extra, json } => {
             let mut all = rules::load_builtin_full()?;
             for p in &extra {
-                all.extend(
-                    rules::load_path(p).with_context(|| format!("loading {}", p.display()))?,
-                );
+                all.extend(super::common::load_rule_path(p)?.rules);
             }
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
@@ -70,9 +67,7 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<i32> {
                 all = rules::load_builtin_full()?;
             }
             for p in &files {
-                all.extend(
-                    rules::load_path(p).with_context(|| format!("loading {}", p.display()))?,
-                );
+                all.extend(super::common::load_rule_path(p)?.rules);
             }
             let problems = selfcheck::check(&all);
             for p in &problems {

@@ -6,15 +6,13 @@ use clap::Args;
 
 use crate::pipeline::{scan_paths, ScanPlan, DEFAULT_MAX_FILE_SIZE};
 use crate::source::walk::WalkOptions;
+use crate::triage::config::ScanDefaults;
 
-use super::common::{self, OutputArgs, RuleArgs};
+use super::common::{self, OutputArgs, PathsFrom, RuleArgs, TriageArgs};
 
-/// Flags of `leaksweep scan`.
-#[derive(Debug, Args)]
-pub struct ScanArgs {
-    /// Files and directories to scan; `-` reads standard input.
-    #[arg(value_name = "PATH", default_value = ".")]
-    pub paths: Vec<PathBuf>,
+/// Which files a directory scan visits (shared by `scan` and `baseline create`).
+#[derive(Debug, Clone, Args)]
+pub struct WalkArgs {
     /// Do not honour .gitignore, .ignore and git exclude files.
     #[arg(long)]
     pub no_ignore: bool,
@@ -40,9 +38,52 @@ pub struct ScanArgs {
     /// scanned). Suffixes K, M, G are accepted.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
+}
+
+impl WalkArgs {
+    /// The scan plan for `paths`, with the config's `[scan]` defaults filling in what the
+    /// command line left alone (lists such as `exclude` are added to).
+    pub fn plan(&self, paths: Vec<PathBuf>, threads: usize, d: &ScanDefaults) -> ScanPlan {
+        let mut globs = self.globs.clone();
+        globs.extend(d.glob.iter().cloned());
+        let mut excludes = self.excludes.clone();
+        excludes.extend(d.exclude.iter().cloned());
+        let max_file_size = if common::given_on_command_line("max_file_size") {
+            self.max_file_size
+        } else {
+            d.max_file_size.0
+        };
+        ScanPlan {
+            paths,
+            walk: WalkOptions {
+                no_ignore: self.no_ignore || d.no_ignore,
+                skip_hidden: !self.hidden && (self.no_hidden || !d.hidden),
+                follow_links: self.follow || d.follow,
+                globs,
+                excludes,
+                max_depth: self.max_depth,
+            },
+            threads,
+            max_file_size,
+        }
+    }
+}
+
+/// Flags of `leaksweep scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories to scan; `-` reads standard input.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Walk settings.
+    #[command(flatten)]
+    pub walk: WalkArgs,
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// Config, ignore file, baseline.
+    #[command(flatten)]
+    pub triage: TriageArgs,
     /// Output.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -50,37 +91,24 @@ pub struct ScanArgs {
 
 /// Parses `10M`, `512K`, `1G` or a plain number of bytes.
 pub fn parse_size(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let (num, mult) = match s.char_indices().last() {
-        Some((i, 'K' | 'k')) => (&s[..i], 1u64 << 10),
-        Some((i, 'M' | 'm')) => (&s[..i], 1 << 20),
-        Some((i, 'G' | 'g')) => (&s[..i], 1 << 30),
-        _ => (s, 1),
-    };
-    num.trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
-        .ok_or_else(|| format!("{s:?} is not a size (use a number of bytes, or 10K, 20M, 1G)"))
+    crate::triage::config::parse_size(s)
 }
 
 /// Runs `leaksweep scan`.
-pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
-    let ctx = common::context(&args.rules, &args.output)?;
-    let plan = ScanPlan {
-        paths: args.paths,
-        walk: WalkOptions {
-            no_ignore: args.no_ignore,
-            skip_hidden: args.no_hidden && !args.hidden,
-            follow_links: args.follow,
-            globs: args.globs,
-            excludes: args.excludes,
-            max_depth: args.max_depth,
-        },
-        threads: args.output.threads,
-        max_file_size: args.max_file_size,
-    };
-    let mut outcome = scan_paths(&ctx, &plan, &common::skip_printer(args.output.verbose));
-    outcome.summary.rules = ctx.engine.rules().len() as u64;
-    common::finish(&ctx, &outcome, &args.output)
+pub fn run(mut args: ScanArgs) -> anyhow::Result<i32> {
+    let start = common::start_dir(&args.paths);
+    let prep = common::prepare(
+        &args.rules,
+        &args.triage,
+        args.output.no_inline_ignores,
+        &start,
+        PathsFrom::CurrentDir,
+    )?;
+    let defaults = &prep.project.config.config.scan;
+    common::apply_output_defaults(&mut args.output, defaults);
+    let plan = args.walk.plan(args.paths, args.output.threads, defaults);
+    let mut outcome = scan_paths(&prep.ctx, &plan, &common::skip_printer(args.output.verbose));
+    outcome.summary.rules = prep.ctx.engine.rules().len() as u64;
+    prep.triage.apply(&mut outcome);
+    common::finish(&prep.ctx, &outcome, &args.output)
 }
