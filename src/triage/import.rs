@@ -149,6 +149,24 @@ fn related(a: &[u8], b: &[u8]) -> bool {
         && (a == b || memchr::memmem::find(a, b).is_some() || memchr::memmem::find(b, a).is_some())
 }
 
+/// serde_json's message for `e` without the values it may quote: a malformed report
+/// must not echo a secret in an error.
+fn json_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let msg = msg
+        .split_once(" at line ")
+        .map_or(msg.as_str(), |(m, _)| m)
+        .to_string();
+    match (msg.find('"'), msg.rfind('"')) {
+        (Some(a), Some(b)) if b > a => format!(
+            "{}…{}",
+            msg.get(..=a).unwrap_or_default(),
+            msg.get(b..).unwrap_or_default()
+        ),
+        _ => msg,
+    }
+}
+
 /// Imports `text` (in `format`) into `out`. `ctx` is the scan context of the project
 /// (its rules and salt); `paths` maps report paths (relative to the project root, or
 /// absolute) to project-relative ones.
@@ -170,9 +188,10 @@ pub fn import(
         ImportFormat::Gitleaks => {
             let list: Vec<GitleaksFinding> = serde_json::from_str(text).map_err(|e| {
                 Error::Other(format!(
-                    "{origin}:{}:{}: not a gitleaks JSON report: {e}",
+                    "{origin}:{}:{}: not a gitleaks JSON report: {}",
                     e.line(),
-                    e.column()
+                    e.column(),
+                    json_error(&e)
                 ))
             })?;
             Ok(import_gitleaks(&list, ctx, paths, &mut files, out))
@@ -180,9 +199,10 @@ pub fn import(
         ImportFormat::DetectSecrets => {
             let file: DetectSecretsFile = serde_json::from_str(text).map_err(|e| {
                 Error::Other(format!(
-                    "{origin}:{}:{}: not a detect-secrets baseline: {e}",
+                    "{origin}:{}:{}: not a detect-secrets baseline: {}",
                     e.line(),
-                    e.column()
+                    e.column(),
+                    json_error(&e)
                 ))
             })?;
             Ok(import_detect_secrets(
@@ -346,6 +366,17 @@ mod tests {
     fn sha1_matches_detect_secrets() {
         // detect-secrets hashes the secret's UTF-8 bytes with SHA-1.
         assert_eq!(sha1_hex(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+    }
+
+    #[test]
+    fn json_errors_do_not_quote_values() {
+        let e = serde_json::from_str::<Vec<GitleaksFinding>>(
+            "[{\"StartLine\": \"ghp_q8Zr2mV9xK4tW7pLa1b2c3d4e5f6g7h8i9j0\"}]",
+        )
+        .unwrap_err();
+        let m = json_error(&e);
+        assert!(!m.contains("ghp_"), "{m}");
+        assert!(m.starts_with("invalid type: string \"…\""), "{m}");
     }
 
     #[test]
