@@ -341,7 +341,7 @@ negative_examples = ["acme_"]
         "format = \"json\"",
         "max_file_size = \"100M\"",
         "disable = [\"aws-access-key-id\"]",
-        "github-pat-classic = 7.9",
+        "github-pat-classic = 7.9\n",
         "id = \"acme-token\"",
     ] {
         assert!(shown.contains(want), "missing {want:?} in\n{shown}");

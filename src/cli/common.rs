@@ -287,8 +287,11 @@ pub fn load_project_rules(args: &RuleArgs, project: &Project) -> anyhow::Result<
             && !foreign_disabled.contains(&r.spec.id)
     });
     for (id, e) in &c.rules.entropy {
+        // Checked to lie in 0..=8 when the config was read: it fits an f32.
+        #[allow(clippy::cast_possible_truncation)]
+        let e = *e as f32;
         for r in all.iter_mut().filter(|r| &r.spec.id == id.get_ref()) {
-            r.spec.entropy = Some(*e);
+            r.spec.entropy = Some(e);
         }
     }
     let mut labelled = cfg.allow_entries();

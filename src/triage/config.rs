@@ -302,9 +302,9 @@ pub struct RulesSection {
     /// If set, only these rule ids run.
     #[serde(default)]
     pub only: Vec<Spanned<String>>,
-    /// Minimum entropy per rule id.
+    /// Minimum entropy per rule id (f64 so that `config show` prints what was written).
     #[serde(default)]
-    pub entropy: BTreeMap<Spanned<String>, f32>,
+    pub entropy: BTreeMap<Spanned<String>, f64>,
 }
 
 /// A config as loaded: the values, and where they came from (for messages and for
@@ -345,6 +345,10 @@ impl LoadedConfig {
     /// Parses `text` as the config file `path`.
     pub fn parse(path: &Path, text: String) -> Result<LoadedConfig, Error> {
         let name = path.display().to_string();
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        };
         let table: toml::Table =
             toml::from_str(&text).map_err(|e| Error::Other(toml_error(&name, &text, &e)))?;
         if let Some(v) = table.get("version").and_then(toml::Value::as_integer) {

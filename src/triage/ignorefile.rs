@@ -90,6 +90,7 @@ impl IgnoreFile {
     /// Parses the text of the ignore file `path`.
     pub fn parse(path: &Path, text: &str) -> Result<IgnoreFile, Error> {
         let mut entries = Vec::new();
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (i, raw) in text.lines().enumerate() {
             let line = i + 1;
             let content = strip_comment(raw).trim();
