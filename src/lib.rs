@@ -5,6 +5,8 @@
 //! regex -> entropy/validator -> allowlists) -> [`finding`] (fingerprint, dedup, order)
 //! -> [`report`]. [`pipeline`] wires them on a thread pool; [`cli`] turns flags into plans.
 //! [`rules`] describes rules and is read by the engine, never the reverse.
+//! [`triage`] (project config, allowlists, ignore file, baselines) tunes the rule list and
+//! marks accepted findings as suppressed before they are reported.
 //!
 //! Semver covers the command line and the output formats, not this Rust API.
 

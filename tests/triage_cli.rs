@@ -591,7 +591,7 @@ fn issue_5_missing_newer_or_malformed_baseline_is_an_error() {
         (
             "newer.json",
             "{\"version\": 2, \"salt\": \"s\", \"entries\": []}".into(),
-            "newer.json: baseline version 2 is newer",
+            "newer.json:1: baseline version 2 is newer",
         ),
         (
             "broken.json",

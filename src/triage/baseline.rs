@@ -150,9 +150,13 @@ impl Baseline {
         }
         match probe.get("version").and_then(serde_json::Value::as_u64) {
             Some(v) if v > u64::from(BASELINE_VERSION) => {
+                let line = text
+                    .lines()
+                    .position(|l| l.contains("\"version\""))
+                    .map_or(1, |i| i + 1);
                 return Err(Error::Other(format!(
-                    "{name}: baseline version {v} is newer than this leaksweep understands \
-                     (version {BASELINE_VERSION}); upgrade leaksweep"
+                    "{name}:{line}: baseline version {v} is newer than this leaksweep \
+                     understands (version {BASELINE_VERSION}); upgrade leaksweep"
                 )));
             }
             Some(0) | None => {
