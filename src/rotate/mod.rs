@@ -51,6 +51,8 @@ pub enum RotateStatus {
     AlreadyApplied,
     /// Dry run: this is what would be done.
     WouldRotate,
+    /// The leaked credential itself was revoked at its issuer (see [`Backend::revoke`]).
+    Revoked,
 }
 
 /// The outcome of `rotate`.
@@ -86,6 +88,8 @@ pub enum ErrorKind {
     Timeout,
     /// The backend answered something this client does not understand.
     Protocol,
+    /// The backend does not offer this operation (e.g. [`Backend::revoke`]).
+    Unsupported,
 }
 
 impl ErrorKind {
@@ -105,6 +109,17 @@ pub struct BackendError {
     pub kind: ErrorKind,
     /// What went wrong and what to do about it.
     pub message: String,
+}
+
+impl BackendError {
+    /// A new error; `message` must not contain a secret value.
+    pub fn new(backend: &str, kind: ErrorKind, message: impl Into<String>) -> BackendError {
+        BackendError {
+            backend: backend.to_string(),
+            kind,
+            message: message.into(),
+        }
+    }
 }
 
 /// A secret store that can find and replace leaked values.
@@ -128,6 +143,20 @@ pub trait Backend: Send + Sync {
 
     /// True if the current version of `target` no longer equals `leaked`.
     fn verify(&self, target: &Location, leaked: &Secret) -> Result<bool, BackendError>;
+
+    /// Revokes the leaked credential itself at its issuer (a Vault token, an API key),
+    /// instead of replacing a stored copy. With `dry_run`, checks that the credential is
+    /// known to the issuer and revokes nothing. Revocation is idempotent by nature: a
+    /// credential that is already revoked or unknown is reported as
+    /// [`RotateStatus::AlreadyApplied`]. Backends that cannot revoke keep this default.
+    fn revoke(&self, leaked: &Secret, dry_run: bool) -> Result<RotateOutcome, BackendError> {
+        let _ = (leaked, dry_run);
+        Err(BackendError::new(
+            self.name(),
+            ErrorKind::Unsupported,
+            "this backend cannot revoke credentials (use action = \"rotate\" in the route)",
+        ))
+    }
 }
 
 /// Compares two byte strings in constant time (for equal lengths).
