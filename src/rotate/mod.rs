@@ -14,7 +14,38 @@
 //!   that names the cause and the fix (401: token expired or wrong; 403: which permission;
 //!   404: wrong path, mount or region).
 
+pub mod audit;
+pub mod aws;
+pub mod clock;
+pub mod config;
+pub mod exec;
+pub mod generate;
+pub mod http;
+pub mod retry;
+pub mod run;
+pub mod sigv4;
+pub mod state;
+pub mod vault;
+
 use crate::secret::Secret;
+
+/// The backend kinds this build knows, for error messages and `--help`.
+pub const KINDS: &[&str] = &["vault", "openbao", "aws-secretsmanager", "exec"];
+
+/// Builds the backend that a config entry describes: one match arm per `kind`.
+/// A new backend adds its arm here (and its name to [`KINDS`]).
+pub fn build_backend(def: &config::BackendDef) -> Result<Box<dyn Backend>, BackendError> {
+    match def.kind.as_str() {
+        "vault" | "openbao" => Ok(Box::new(vault::Vault::from_def(def)?)),
+        "aws-secretsmanager" => Ok(Box::new(aws::SecretsManager::from_def(def)?)),
+        "exec" => Ok(Box::new(exec::Exec::from_def(def)?)),
+        other => Err(BackendError::new(
+            &def.name,
+            ErrorKind::Config,
+            format!("unknown kind {other:?} (known: {})", KINDS.join(", ")),
+        )),
+    }
+}
 
 /// A stored secret in a backend: `vault:secret/app/db#password`, `aws:prod/app/db`.
 #[derive(

@@ -1,0 +1,132 @@
+//! The rotation state file: which idempotency keys are done, so that re-running never
+//! rotates the same finding at the same target twice.
+//!
+//! JSON, mode 0600, replaced atomically (write a temporary file, then rename) after each
+//! completed action. It holds keys, fingerprints, targets and version ids, never values.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// One completed action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Done {
+    /// Finding fingerprint.
+    pub fingerprint: String,
+    /// `backend:path#key`, or `backend` for a revocation.
+    pub target: String,
+    /// `rotate` or `revoke`.
+    pub action: String,
+    /// Outcome status.
+    pub status: String,
+    /// New version id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_version: Option<String>,
+    /// Previous version id, for rollback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_version: Option<String>,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct File {
+    version: u32,
+    #[serde(default)]
+    done: BTreeMap<String, Done>,
+}
+
+/// The loaded state.
+#[derive(Debug)]
+pub struct State {
+    path: PathBuf,
+    file: File,
+}
+
+impl State {
+    /// Loads `path`; a missing file is an empty state. A corrupt file is an error (never
+    /// silently reset: that would allow a second rotation).
+    pub fn load(path: &Path) -> Result<State, String> {
+        let file = match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                format!(
+                    "{}: corrupt rotation state file: {e} (fix or move it; deleting it \
+                     forgets which findings were already rotated)",
+                    path.display()
+                )
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => File {
+                version: 1,
+                done: BTreeMap::new(),
+            },
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        Ok(State {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The record for `key`, if that action is done.
+    pub fn get(&self, key: &str) -> Option<&Done> {
+        self.file.done.get(key)
+    }
+
+    /// Records `key` as done and saves the file atomically.
+    pub fn record(&mut self, key: &str, done: Done) -> std::io::Result<()> {
+        self.file.done.insert(key.to_string(), done);
+        self.save()
+    }
+
+    fn save(&self) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            super::audit::create_private_dir(dir)?;
+        }
+        let mut tmp = self.path.clone().into_os_string();
+        tmp.push(format!(".tmp{}", std::process::id()));
+        let tmp = PathBuf::from(tmp);
+        {
+            let mut f = super::audit::create_private_file(&tmp)?;
+            f.write_all(&serde_json::to_vec_pretty(&self.file)?)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, &self.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_refuses_corrupt_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s/state.json");
+        let mut s = State::load(&p).unwrap();
+        assert!(s.get("k").is_none());
+        s.record(
+            "k",
+            Done {
+                fingerprint: "lsw1:1".into(),
+                target: "v:secret/a#b".into(),
+                action: "rotate".into(),
+                status: "rotated".into(),
+                new_version: Some("2".into()),
+                previous_version: Some("1".into()),
+                at: "now".into(),
+            },
+        )
+        .unwrap();
+        let s = State::load(&p).unwrap();
+        assert_eq!(s.get("k").unwrap().new_version.as_deref(), Some("2"));
+        std::fs::write(&p, "{not json").unwrap();
+        assert!(State::load(&p).unwrap_err().contains("corrupt"));
+    }
+}
