@@ -4,6 +4,7 @@
 //! `anyhow` is used here only; library modules return `leaksweep::Error`.
 
 pub mod common;
+pub mod rotate;
 pub mod rules;
 pub mod scan;
 
@@ -33,6 +34,8 @@ pub enum Command {
     /// List, test and check detection rules.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Locate leaked secrets in secret stores and rotate them there (dry run by default).
+    Rotate(rotate::RotateArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -40,6 +43,7 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(cmd) => rules::run(cmd),
+        Command::Rotate(args) => rotate::run(args),
     };
     match result {
         Ok(code) => code,

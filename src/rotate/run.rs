@@ -337,10 +337,35 @@ impl<'a> Runner<'a> {
                     (Action::Rotate, Some(t)) => vec![Some(t)],
                     (Action::Rotate, None) => match self.locate_one(leaks, li, &backend) {
                         Ok(found) if found.is_empty() => {
-                            notes.push(self.report(leak, &backend, None, action, "not_located")
-                                .with_message(format!(
-                                    "{backend} holds no current copy of this value (nothing to rotate there)"
-                                )));
+                            let done: Vec<ItemReport> = self
+                                .state
+                                .done_for(&leak.fingerprint, &backend)
+                                .filter(|(_, d)| d.action == action.as_str())
+                                .map(|(k, d)| {
+                                    let mut r =
+                                        self.report(leak, &backend, None, action, "already_done");
+                                    r.target = Some(d.target.clone());
+                                    r.idempotency_key = k.to_string();
+                                    r.new_version.clone_from(&d.new_version);
+                                    r.previous_version.clone_from(&d.previous_version);
+                                    r.message = Some(format!(
+                                        "rotated on {} (recorded in {})",
+                                        d.at,
+                                        self.state.path().display()
+                                    ));
+                                    r
+                                })
+                                .collect();
+                            if done.is_empty() {
+                                notes.push(
+                                    self.report(leak, &backend, None, action, "not_located")
+                                        .with_message(format!(
+                                            "{backend} holds no current copy of this value \
+                                             (nothing to rotate there)"
+                                        )),
+                                );
+                            }
+                            notes.extend(done);
                             continue;
                         }
                         Ok(found) => found.into_iter().map(Some).collect(),
@@ -377,6 +402,30 @@ impl<'a> Runner<'a> {
                         )),
                 );
             }
+        }
+        for n in &notes {
+            let event = if n.failed() {
+                Event::Failed
+            } else {
+                Event::Skipped
+            };
+            self.log(
+                event,
+                &Record {
+                    action: n.action,
+                    fingerprint: &n.fingerprint,
+                    rule: &n.rule,
+                    backend: &n.backend,
+                    target: n.target.clone(),
+                    idempotency_key: &n.idempotency_key,
+                    status: Some(n.status.to_string()),
+                    new_version: n.new_version.clone(),
+                    previous_version: n.previous_version.clone(),
+                    error_kind: n.error_kind,
+                    message: n.message.clone(),
+                    ..Record::default()
+                },
+            );
         }
         (items, notes)
     }

@@ -79,6 +79,21 @@ impl State {
         self.file.done.get(key)
     }
 
+    /// Completed actions for `fingerprint` on `backend` (targets `backend:...` or `backend`).
+    pub fn done_for<'a>(
+        &'a self,
+        fingerprint: &'a str,
+        backend: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a Done)> + 'a {
+        self.file.done.iter().filter_map(move |(k, d)| {
+            let on_backend = d.target == backend
+                || d.target
+                    .strip_prefix(backend)
+                    .is_some_and(|rest| rest.starts_with(':'));
+            (d.fingerprint == fingerprint && on_backend).then_some((k.as_str(), d))
+        })
+    }
+
     /// Records `key` as done and saves the file atomically.
     pub fn record(&mut self, key: &str, done: Done) -> std::io::Result<()> {
         self.file.done.insert(key.to_string(), done);
