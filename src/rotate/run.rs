@@ -684,7 +684,7 @@ impl<'a> Runner<'a> {
                 ));
             },
         );
-        for (event, attempt, err, retry_in_ms) in events.into_inner() {
+        for (event, attempt, err, retry_in_ms) in events.borrow().iter().cloned() {
             self.log(
                 event,
                 &Record {
@@ -702,11 +702,25 @@ impl<'a> Runner<'a> {
                 },
             );
         }
+        let attempts = events
+            .borrow()
+            .iter()
+            .filter(|e| e.0 == Event::Attempt)
+            .count();
         let outcome = result.map_err(|mut e| {
             e.message = scrub(&e.message, &[&leak.secret, &new_value]);
             e
         })?;
         drop(new_value);
+        // An earlier attempt of this run landed (its answer was lost): that is our rotation.
+        let outcome = if attempts > 1 && outcome.status == RotateStatus::AlreadyApplied {
+            RotateOutcome {
+                status: RotateStatus::Rotated,
+                ..outcome
+            }
+        } else {
+            outcome
+        };
         if dry_run {
             return Ok(Outcome {
                 status: match outcome.status {

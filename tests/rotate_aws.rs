@@ -1,0 +1,367 @@
+//! `leaksweep rotate` against moto's AWS Secrets Manager server started by `.ci/run`.
+
+mod common;
+mod rotate_common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+use common::*;
+use rotate_common::*;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+const KEY_ID: &str = "AKIATESTROTATE000001";
+const SECRET_KEY: &str = "moto-accepts-any-secret-key-in-tests";
+
+fn rotate(dir: &Path, args: &[&str]) -> Output {
+    bin()
+        .current_dir(dir)
+        .arg("rotate")
+        .args(args)
+        .env("LSW_AWS_KEY_ID", KEY_ID)
+        .env("LSW_AWS_SECRET", SECRET_KEY)
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .expect("run leaksweep")
+}
+
+fn config(dir: &Path, endpoint: &str, extra: &str) {
+    fs::write(
+        dir.join(".leaksweep.toml"),
+        format!(
+            r#"
+[rotation]
+[rotation.retry]
+base_ms = 20
+cap_ms = 200
+
+[[rotation.backend]]
+name = "aws"
+kind = "aws-secretsmanager"
+region = "us-east-1"
+endpoint = "{endpoint}"
+access_key_id_env = "LSW_AWS_KEY_ID"
+secret_access_key_env = "LSW_AWS_SECRET"
+timeout_ms = 5000
+{extra}
+[[rotation.route]]
+rules = ["database-connection-uri"]
+backend = "aws"
+policy = {{ length = 32, charset = "alnum-symbols" }}
+"#
+        ),
+    )
+    .unwrap();
+}
+
+fn leaked_db(dir: &Path, seed: u64) -> String {
+    let (url, pw) = postgres_url(seed);
+    fs::write(dir.join("app.env"), format!("DATABASE_URL={url}\n")).unwrap();
+    let out = run(
+        dir,
+        &["scan", "app.env", "--format", "jsonl", "-o", "report.jsonl"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    pw
+}
+
+fn create(endpoint: &str, name: &str, value: &str) {
+    let (s, v) = sm(
+        endpoint,
+        "CreateSecret",
+        json!({"Name": name, "SecretString": value}),
+    );
+    assert_eq!(s, 200, "{v}");
+}
+
+fn versions(endpoint: &str, name: &str) -> Vec<(String, Vec<String>)> {
+    let (s, v) = sm(endpoint, "ListSecretVersionIds", json!({"SecretId": name}));
+    assert_eq!(s, 200, "{v}");
+    v["Versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["VersionId"].as_str().unwrap().to_string(),
+                x["VersionStages"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn value(endpoint: &str, name: &str, stage: &str) -> String {
+    let (s, v) = sm(
+        endpoint,
+        "GetSecretValue",
+        json!({"SecretId": name, "VersionStage": stage}),
+    );
+    assert_eq!(s, 200, "{v}");
+    v["SecretString"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn aws_locate_dry_run_rotate_and_rerun() {
+    let Some(ep) = aws() else { return };
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let seed = run_seed();
+    let pw = leaked_db(d, seed);
+    let json_name = format!("lsw-{seed:x}/db");
+    let plain_name = format!("lsw-{seed:x}/plain");
+    create(
+        &ep,
+        &json_name,
+        &json!({"username": "app", "password": pw}).to_string(),
+    );
+    create(&ep, &plain_name, &pw);
+    create(
+        &ep,
+        &format!("lsw-{seed:x}/other"),
+        &random_alnum(seed ^ 3, 20),
+    );
+    config(d, &ep, "");
+    let mut outs = Vec::new();
+
+    let out = rotate(d, &["report.jsonl", "--locate", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let locs: Vec<&str> = v["located"][0]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        locs,
+        vec![
+            format!("aws:{json_name}#password"),
+            format!("aws:{plain_name}")
+        ]
+    );
+    outs.push(out);
+
+    let out = rotate(d, &["report.jsonl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).matches("would-do").count(),
+        2,
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        versions(&ep, &json_name).len(),
+        1,
+        "a dry run writes nothing"
+    );
+    assert_eq!(versions(&ep, &plain_name).len(), 1);
+    outs.push(out);
+
+    let out = rotate(
+        d,
+        &["report.jsonl", "--execute", "--yes", "--format", "json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = doc["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r["status"] == "rotated"), "{doc}");
+    for name in [&json_name, &plain_name] {
+        let vs = versions(&ep, name);
+        assert_eq!(vs.len(), 2, "{vs:?}");
+        let stages: Vec<String> = vs.iter().flat_map(|v| v.1.clone()).collect();
+        assert!(stages.contains(&"AWSCURRENT".into()) && stages.contains(&"AWSPREVIOUS".into()));
+        let rotated = results
+            .iter()
+            .find(|r| r["target"].as_str().unwrap().contains(name.as_str()))
+            .unwrap();
+        let current_id = vs
+            .iter()
+            .find(|v| v.1.contains(&"AWSCURRENT".to_string()))
+            .unwrap();
+        assert_eq!(rotated["new_version"].as_str().unwrap(), current_id.0);
+    }
+    let new_json: Value = serde_json::from_str(&value(&ep, &json_name, "AWSCURRENT")).unwrap();
+    assert_eq!(new_json["username"], "app", "other keys are kept");
+    let new_pw = new_json["password"].as_str().unwrap().to_string();
+    assert_eq!(new_pw.len(), 32);
+    assert_ne!(new_pw, pw);
+    let old_json: Value = serde_json::from_str(&value(&ep, &json_name, "AWSPREVIOUS")).unwrap();
+    assert_eq!(
+        old_json["password"],
+        pw.as_str(),
+        "the previous version is kept"
+    );
+    let new_plain = value(&ep, &plain_name, "AWSCURRENT");
+    assert_ne!(new_plain, pw);
+    outs.push(out);
+
+    // Re-run, with and without the state file: no second rotation.
+    let out = rotate(d, &["report.jsonl", "--execute", "--yes"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out).matches("already-done").count(),
+        2,
+        "{}",
+        stdout(&out)
+    );
+    outs.push(out);
+    let out = rotate(
+        d,
+        &[
+            "report.jsonl",
+            "--execute",
+            "--yes",
+            "--state",
+            "fresh.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(versions(&ep, &json_name).len(), 2);
+    assert_eq!(versions(&ep, &plain_name).len(), 2);
+    outs.push(out);
+
+    let canaries = [pw.as_str(), new_pw.as_str(), new_plain.as_str(), SECRET_KEY];
+    for (i, o) in outs.iter().enumerate() {
+        assert_output_clean(&format!("run {i}"), o, &canaries);
+    }
+    assert_files_clean(d, &canaries, &["app.env"]);
+}
+
+#[test]
+fn aws_retries_throttling_and_a_lost_answer_without_a_second_version() {
+    let Some(ep) = aws() else { return };
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let seed = run_seed();
+    let pw = leaked_db(d, seed);
+    let name = format!("lsw-{seed:x}/throttled");
+    create(&ep, &name, &pw);
+    // AWS throttles with 400 ThrottlingException (not 429); 5xx as InternalServiceError.
+    // The first PutSecretValue reaches moto but its answer is lost (503 to the client):
+    // the retry must reuse the same ClientRequestToken and not create a second version.
+    let proxy = Proxy::start(&ep, move |n, head| {
+        let lower = head.to_ascii_lowercase();
+        if n < 2 {
+            Fault::Reply(response(
+                "400 Bad Request",
+                r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+            ))
+        } else if n == 2 {
+            Fault::Reply(response(
+                "500 Internal Server Error",
+                r#"{"__type":"InternalServiceError","message":"try again"}"#,
+            ))
+        } else if lower.contains("secretsmanager.putsecretvalue") {
+            static ONCE: std::sync::Once = std::sync::Once::new();
+            let mut f = Fault::Pass;
+            ONCE.call_once(|| f = Fault::Swallow(response("503 Service Unavailable", "{}")));
+            f
+        } else {
+            Fault::Pass
+        }
+    });
+    config(d, &proxy.url, "locate_limit = 100000");
+    fs::write(
+        d.join(".leaksweep.toml"),
+        fs::read_to_string(d.join(".leaksweep.toml"))
+            .unwrap()
+            .replace(
+                "backend = \"aws\"\npolicy",
+                &format!("backend = \"aws\"\ntarget = \"{name}\"\npolicy"),
+            ),
+    )
+    .unwrap();
+    let out = rotate(d, &["report.jsonl", "--execute", "--yes"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("rotated "), "{}", stdout(&out));
+    let vs = versions(&ep, &name);
+    assert_eq!(vs.len(), 2, "one new version, not two: {vs:?}");
+    let records = audit(&d.join(".leaksweep/rotate-audit.jsonl"));
+    let kinds: Vec<&str> = records
+        .iter()
+        .filter(|r| r["event"] == "attempt_failed")
+        .map(|r| r["error_kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["throttled", "throttled", "unavailable", "unavailable"],
+        "{records:?}"
+    );
+    let new = value(&ep, &name, "AWSCURRENT");
+    assert_ne!(new, pw);
+    assert_output_clean("retry", &out, &[&pw, &new]);
+    assert_files_clean(d, &[&pw, &new], &["app.env"]);
+}
+
+#[test]
+fn aws_errors_name_the_cause_and_the_fix() {
+    let Some(ep) = aws() else { return };
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let seed = run_seed();
+    let pw = leaked_db(d, seed);
+    // A target that does not exist: wrong name or region.
+    config(d, &ep, "");
+    fs::write(
+        d.join(".leaksweep.toml"),
+        fs::read_to_string(d.join(".leaksweep.toml"))
+            .unwrap()
+            .replace(
+                "backend = \"aws\"\npolicy",
+                "backend = \"aws\"\ntarget = \"no/such/secret\"\npolicy",
+            ),
+    )
+    .unwrap();
+    let out = rotate(d, &["report.jsonl"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("wrong name/ARN or region"),
+        "{}",
+        stdout(&out)
+    );
+    // Throttling that never ends: bounded attempts, then a clear failure.
+    let proxy = Proxy::start(&ep, |_, _| {
+        Fault::Reply(response(
+            "400 Bad Request",
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+        ))
+    });
+    config(d, &proxy.url, "");
+    let out = rotate(d, &["report.jsonl", "--execute", "--yes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("gave up after 5 attempts"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(proxy.seen.load(std::sync::atomic::Ordering::SeqCst), 5);
+    // Missing credentials: names the variable.
+    let out = bin()
+        .current_dir(d)
+        .args(["rotate", "report.jsonl"])
+        .env_remove("LSW_AWS_KEY_ID")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).contains("$LSW_AWS_KEY_ID"), "{}", stdout(&out));
+    assert_output_clean("errors", &out, &[&pw]);
+}

@@ -1,0 +1,348 @@
+//! `leaksweep rotate` with external plugins (`kind = "exec"`): the example plugin in
+//! `examples/rotate-plugins/`, and misbehaving plugins written by the tests (echoing the
+//! secret, slow, flaky, silent), run as real processes.
+
+mod common;
+mod rotate_common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+use common::*;
+use rotate_common::*;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+fn example_plugin() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/rotate-plugins/filestore.py")
+        .display()
+        .to_string()
+}
+
+fn rotate(dir: &Path, args: &[&str]) -> Output {
+    bin()
+        .current_dir(dir)
+        .arg("rotate")
+        .args(args)
+        .env("LSW_CANARY_ENV", "canary-env-value-must-not-reach-plugins")
+        .env("PASSME", "passed")
+        .output()
+        .expect("run leaksweep")
+}
+
+fn config(dir: &Path, command: &str, extra: &str) {
+    fs::write(
+        dir.join(".leaksweep.toml"),
+        format!(
+            r#"
+[rotation]
+[rotation.retry]
+base_ms = 20
+cap_ms = 100
+
+[[rotation.backend]]
+name = "plug"
+kind = "exec"
+command = {command}
+{extra}
+
+[[rotation.route]]
+rules = ["database-connection-uri"]
+backend = "plug"
+"#
+        ),
+    )
+    .unwrap();
+}
+
+fn leaked_db(dir: &Path, seed: u64) -> String {
+    let (url, pw) = postgres_url(seed);
+    fs::write(dir.join("app.env"), format!("DATABASE_URL={url}\n")).unwrap();
+    let out = run(
+        dir,
+        &["scan", "app.env", "--format", "json", "-o", "report.json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    pw
+}
+
+fn store(dir: &Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(dir.join("store.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn exec_example_plugin_locate_dry_run_rotate_and_rerun() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    let other = random_alnum(run_seed() ^ 9, 22);
+    fs::write(
+        d.join("store.json"),
+        json!({"secrets": {
+            "app/db": {"current": 1, "versions": {"1": {"fields": {"user": "app", "password": pw}}}},
+            "app/other": {"current": 1, "versions": {"1": {"fields": {"token": other}}}},
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    let cmd = format!(
+        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
+        example_plugin()
+    );
+    config(d, &cmd, "");
+    let mut outs = Vec::new();
+
+    let out = rotate(d, &["report.json", "--locate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("is the current value of plug:app/db#password"),
+        "{}",
+        stdout(&out)
+    );
+    outs.push(out);
+
+    let before = fs::read(d.join("store.json")).unwrap();
+    let out = rotate(d, &["report.json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("would-do"), "{}", stdout(&out));
+    assert_eq!(
+        fs::read(d.join("store.json")).unwrap(),
+        before,
+        "a dry run writes nothing"
+    );
+    outs.push(out);
+
+    let out = rotate(d, &["report.json", "--execute", "--yes"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("version 1 -> 2"), "{}", stdout(&out));
+    let s = store(d);
+    assert_eq!(s["secrets"]["app/db"]["current"], 2);
+    assert_eq!(
+        s["secrets"]["app/db"]["versions"]["1"]["fields"]["password"],
+        pw.as_str()
+    );
+    let new = s["secrets"]["app/db"]["versions"]["2"]["fields"]["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(new.len(), 32);
+    assert_ne!(new, pw);
+    assert_eq!(s["secrets"]["app/other"]["current"], 1);
+    outs.push(out);
+
+    for args in [
+        vec!["report.json", "--execute", "--yes"],
+        vec!["report.json", "--execute", "--yes", "--state", "fresh.json"],
+    ] {
+        let out = rotate(d, &args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(store(d)["secrets"]["app/db"]["current"], 2, "never twice");
+        outs.push(out);
+    }
+    let canaries = [pw.as_str(), new.as_str()];
+    for (i, o) in outs.iter().enumerate() {
+        assert_output_clean(&format!("run {i}"), o, &canaries);
+    }
+    assert_files_clean(d, &canaries, &["app.env", "store.json"]);
+}
+
+/// A test plugin whose behaviour is chosen by `--mode` (a config value, not a secret).
+const TEST_PLUGIN: &str = r#"
+import base64, json, os, sys, time
+args = sys.argv[1:]
+mode = args[args.index("--mode") + 1]
+state = "plugin-state.json"
+def bump(name):
+    s = json.load(open(state)) if os.path.exists(state) else {}
+    s[name] = s.get(name, 0) + 1
+    json.dump(s, open(state, "w"))
+    return s[name]
+def send(o):
+    sys.stdout.write(json.dumps(o) + "\n"); sys.stdout.flush()
+if mode == "env":
+    json.dump({"env": dict(os.environ), "argv": sys.argv}, open("plugin-env.json", "w"))
+if mode == "silent":
+    time.sleep(30)
+send({"protocol": "leaksweep-rotate", "versions": [1], "plugin": "test", "capabilities": {"ops": ["locate", "rotate", "verify"]}})
+for line in sys.stdin:
+    req = json.loads(line)
+    op = req["op"]
+    r = {"v": 1, "id": req["id"], "type": "result"}
+    def val(k):
+        return req[k]["value"]
+    if op == "locate":
+        r.update(status="located", locations=[{"path": "app/db", "key": "password"}])
+    elif op == "verify":
+        rotated = os.path.exists("rotated")
+        r.update(status="verified", still_leaked=not rotated)
+        if mode == "echo-verify":
+            r["debug"] = "compared with " + val("leaked")
+    elif op == "rotate":
+        n = bump("rotate")
+        if mode == "echo-rotate-b64":
+            r.update(status="failed", error={"kind": "other", "message": "bad value " + base64.b64encode(val("new_value").encode()).decode()})
+        elif mode == "echo-stderr":
+            sys.stderr.write("writing " + val("new_value") + "\n"); sys.stderr.flush()
+            time.sleep(0.2)
+            r.update(status="would_rotate" if req["dry_run"] else "rotated", new_version="2")
+        elif mode == "flaky" and n == 1:
+            time.sleep(10)
+        elif mode == "flaky" and n == 2:
+            r.update(status="failed", error={"kind": "rate_limited", "message": "slow down"}, retryable=True)
+        else:
+            if not req["dry_run"]:
+                open("rotated", "w").write(req["idempotency_key"])
+            r.update(status="would_rotate" if req["dry_run"] else "rotated", new_version="2", previous_version="1")
+    send(r)
+"#;
+
+fn test_plugin(dir: &Path, mode: &str, extra: &str) {
+    fs::write(dir.join("plugin.py"), TEST_PLUGIN).unwrap();
+    config(
+        dir,
+        &format!("[\"python3\", \"plugin.py\", \"--mode\", \"{mode}\"]"),
+        extra,
+    );
+}
+
+#[test]
+fn exec_plugin_that_echoes_a_secret_is_failed_and_its_output_withheld() {
+    for mode in ["echo-verify", "echo-rotate-b64", "echo-stderr"] {
+        let dir = TempDir::new().unwrap();
+        let d = dir.path();
+        let pw = leaked_db(d, run_seed());
+        test_plugin(d, mode, "");
+        let out = rotate(d, &["report.json", "--execute", "--yes"]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{mode}: {}\n{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(
+            stdout(&out).contains("the plugin echoed a secret value"),
+            "{mode}: {}",
+            stdout(&out)
+        );
+        assert_output_clean(mode, &out, &[&pw]);
+        assert_files_clean(d, &[&pw], &["app.env"]);
+        let records = audit(&d.join(".leaksweep/rotate-audit.jsonl"));
+        assert!(records.iter().any(|r| r["event"] == "failed"), "{mode}");
+    }
+}
+
+#[test]
+fn exec_plugin_gets_a_cleared_environment_and_no_secret_in_argv() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    // The real interpreter, not a wrapper script (pyenv shims add variables of their own).
+    let py = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .unwrap();
+    let py = String::from_utf8(py.stdout).unwrap().trim().to_string();
+    fs::write(d.join("plugin.py"), TEST_PLUGIN).unwrap();
+    config(
+        d,
+        &format!("[{py:?}, \"plugin.py\", \"--mode\", \"env\"]"),
+        "pass_env = [\"PASSME\"]",
+    );
+    let out = rotate(d, &["report.json", "--execute", "--yes"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let seen: Value =
+        serde_json::from_str(&fs::read_to_string(d.join("plugin-env.json")).unwrap()).unwrap();
+    let env = seen["env"].as_object().unwrap();
+    assert_eq!(env.get("PASSME").and_then(Value::as_str), Some("passed"));
+    assert!(!env.contains_key("LSW_CANARY_ENV"), "{env:?}");
+    let allowed = ["PATH", "HOME", "LANG", "TMPDIR", "PASSME", "LC_CTYPE"];
+    for k in env.keys() {
+        assert!(
+            allowed.contains(&k.as_str()),
+            "unexpected variable {k} in the plugin's environment"
+        );
+    }
+    let argv: Vec<&str> = seen["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(argv[1..], ["--mode", "env", "--leaksweep-plugin"]);
+    assert_output_clean(
+        "env",
+        &out,
+        &[&pw, "canary-env-value-must-not-reach-plugins"],
+    );
+    assert_files_clean(d, &[&pw], &["app.env"]);
+}
+
+#[test]
+fn exec_plugin_timeout_and_retryable_failure_are_retried_after_verifying() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    test_plugin(d, "flaky", "timeout_ms = 800");
+    let out = rotate(d, &["report.json", "--execute", "--yes"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("rotated "), "{}", stdout(&out));
+    let records = audit(&d.join(".leaksweep/rotate-audit.jsonl"));
+    let kinds: Vec<&str> = records
+        .iter()
+        .filter(|r| r["event"] == "attempt_failed")
+        .map(|r| r["error_kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["timeout", "throttled"], "{records:?}");
+    let counts: Value =
+        serde_json::from_str(&fs::read_to_string(d.join("plugin-state.json")).unwrap()).unwrap();
+    assert_eq!(counts["rotate"], 3);
+    assert_output_clean("flaky", &out, &[&pw]);
+}
+
+#[test]
+fn exec_plugin_without_hello_is_reported() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    test_plugin(d, "silent", "hello_timeout_ms = 300");
+    let started = std::time::Instant::now();
+    let out = rotate(d, &["report.json", "--locate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("printed no hello within 300 ms"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "the silent plugin was killed"
+    );
+    assert_output_clean("silent", &out, &[&pw]);
+}
