@@ -365,3 +365,101 @@ fn aws_errors_name_the_cause_and_the_fix() {
     assert!(stdout(&out).contains("$LSW_AWS_KEY_ID"), "{}", stdout(&out));
     assert_output_clean("errors", &out, &[&pw]);
 }
+
+/// A request signed with leaksweep's own SigV4 signer (for test setup on the signed server).
+fn signed_sm(endpoint: &str, key_id: &str, secret: &str, op: &str, body: Value) -> (u16, Value) {
+    use leaksweep::rotate::sigv4::{authorization, Credentials, SignInput};
+    let now = leaksweep::rotate::clock::Utc::now().amz_date();
+    let host = endpoint.trim_start_matches("http://").to_string();
+    let target = format!("secretsmanager.{op}");
+    let payload = body.to_string();
+    let creds = Credentials {
+        access_key_id: key_id.to_string(),
+        secret_access_key: leaksweep::secret::Secret::new(secret.as_bytes().to_vec()),
+        session_token: None,
+    };
+    let headers = [
+        ("content-type", "application/x-amz-json-1.1"),
+        ("host", host.as_str()),
+        ("x-amz-date", now.as_str()),
+        ("x-amz-target", target.as_str()),
+    ];
+    let auth = authorization(
+        &creds,
+        &SignInput {
+            method: "POST",
+            path: "/",
+            query: &[],
+            headers: &headers,
+            payload: payload.as_bytes(),
+            region: "us-east-1",
+            service: "secretsmanager",
+            amz_date: &now,
+        },
+    );
+    http(
+        "POST",
+        &format!("{endpoint}/"),
+        &[
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Date", &now),
+            ("X-Amz-Target", &target),
+            ("Authorization", &auth),
+        ],
+        Some(&payload),
+    )
+}
+
+/// moto in IAM mode checks SigV4 signatures like AWS does: the right key works end to
+/// end, a wrong secret key is refused and explained.
+#[test]
+fn aws_signatures_are_accepted_by_a_verifying_server() {
+    let Some(ep) = server(
+        "LEAKSWEEP_TEST_AWS_SIGNED_ENDPOINT",
+        "moto server in signature-checking mode",
+    ) else {
+        return;
+    };
+    let key_id = std::env::var("LEAKSWEEP_TEST_AWS_SIGNED_KEY_ID").expect("set by .ci/run");
+    let secret = std::env::var("LEAKSWEEP_TEST_AWS_SIGNED_SECRET").expect("set by .ci/run");
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let seed = run_seed();
+    let pw = leaked_db(d, seed);
+    let name = format!("lsw-{seed:x}/signed");
+    let (s, v) = signed_sm(&ep, &key_id, &secret, "CreateSecret", json!({"Name": name, "SecretString": pw}));
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = sm(&ep, "ListSecrets", json!({}));
+    assert_ne!(s, 200, "the server must refuse unsigned requests: {v}");
+
+    config(d, &ep, "");
+    let with = |secret_key: &str, args: &[&str]| {
+        bin()
+            .current_dir(d)
+            .arg("rotate")
+            .args(args)
+            .env("LSW_AWS_KEY_ID", &key_id)
+            .env("LSW_AWS_SECRET", secret_key)
+            .output()
+            .unwrap()
+    };
+    let out = with(&secret, &["report.jsonl", "--execute", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains(&format!("rotated          rotate aws:{name}")), "{}", stdout(&out));
+    let (s, v) = signed_sm(&ep, &key_id, &secret, "GetSecretValue", json!({"SecretId": name}));
+    assert_eq!(s, 200);
+    let new = v["SecretString"].as_str().unwrap().to_string();
+    assert_ne!(new, pw);
+
+    let wrong = with("wrong-secret-key-wrong-secret-key", &["report.jsonl", "--locate"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        stderr(&wrong).contains("are wrong (check the key id and secret key)"),
+        "{}",
+        stderr(&wrong)
+    );
+    for o in [&out, &wrong] {
+        assert_output_clean("signed", o, &[&pw, &new, &secret]);
+    }
+    assert_files_clean(d, &[&pw, &new, &secret], &["app.env"]);
+}

@@ -251,7 +251,7 @@ severity = "critical"
 keywords = ["vault_token"]
 regex = '''(?i)vault_token\s*=\s*["']?((?:hvs|s)\.[A-Za-z0-9]{24,})'''
 secret_group = 1
-examples = ['VAULT_TOKEN=s.Q8hZr2mV9xK4tW7pL3nB6cYd']
+examples = ['VAULT_TOKEN=s.Q8hZr2mV9xK4tW7pL3nB6cYd'] # leaksweep:allow (test rule example)
 negative_examples = ['VAULT_TOKEN=$VAULT_TOKEN']
 "#;
 
