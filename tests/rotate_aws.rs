@@ -71,13 +71,13 @@ fn create(endpoint: &str, name: &str, value: &str) {
     let (s, v) = sm(
         endpoint,
         "CreateSecret",
-        json!({"Name": name, "SecretString": value}),
+        &json!({"Name": name, "SecretString": value}),
     );
     assert_eq!(s, 200, "{v}");
 }
 
 fn versions(endpoint: &str, name: &str) -> Vec<(String, Vec<String>)> {
-    let (s, v) = sm(endpoint, "ListSecretVersionIds", json!({"SecretId": name}));
+    let (s, v) = sm(endpoint, "ListSecretVersionIds", &json!({"SecretId": name}));
     assert_eq!(s, 200, "{v}");
     v["Versions"]
         .as_array()
@@ -101,7 +101,7 @@ fn value(endpoint: &str, name: &str, stage: &str) -> String {
     let (s, v) = sm(
         endpoint,
         "GetSecretValue",
-        json!({"SecretId": name, "VersionStage": stage}),
+        &json!({"SecretId": name, "VersionStage": stage}),
     );
     assert_eq!(s, 200, "{v}");
     v["SecretString"].as_str().unwrap().to_string()
@@ -367,7 +367,7 @@ fn aws_errors_name_the_cause_and_the_fix() {
 }
 
 /// A request signed with leaksweep's own SigV4 signer (for test setup on the signed server).
-fn signed_sm(endpoint: &str, key_id: &str, secret: &str, op: &str, body: Value) -> (u16, Value) {
+fn signed_sm(endpoint: &str, key_id: &str, secret: &str, op: &str, body: &Value) -> (u16, Value) {
     use leaksweep::rotate::sigv4::{authorization, Credentials, SignInput};
     let now = leaksweep::rotate::clock::Utc::now().amz_date();
     let host = endpoint.trim_start_matches("http://").to_string();
@@ -427,9 +427,15 @@ fn aws_signatures_are_accepted_by_a_verifying_server() {
     let seed = run_seed();
     let pw = leaked_db(d, seed);
     let name = format!("lsw-{seed:x}/signed");
-    let (s, v) = signed_sm(&ep, &key_id, &secret, "CreateSecret", json!({"Name": name, "SecretString": pw}));
+    let (s, v) = signed_sm(
+        &ep,
+        &key_id,
+        &secret,
+        "CreateSecret",
+        &json!({"Name": name, "SecretString": pw}),
+    );
     assert_eq!(s, 200, "{v}");
-    let (s, v) = sm(&ep, "ListSecrets", json!({}));
+    let (s, v) = sm(&ep, "ListSecrets", &json!({}));
     assert_ne!(s, 200, "the server must refuse unsigned requests: {v}");
 
     config(d, &ep, "");
@@ -444,14 +450,33 @@ fn aws_signatures_are_accepted_by_a_verifying_server() {
             .unwrap()
     };
     let out = with(&secret, &["report.jsonl", "--execute", "--yes"]);
-    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains(&format!("rotated          rotate aws:{name}")), "{}", stdout(&out));
-    let (s, v) = signed_sm(&ep, &key_id, &secret, "GetSecretValue", json!({"SecretId": name}));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains(&format!("rotated          rotate aws:{name}")),
+        "{}",
+        stdout(&out)
+    );
+    let (s, v) = signed_sm(
+        &ep,
+        &key_id,
+        &secret,
+        "GetSecretValue",
+        &json!({"SecretId": name}),
+    );
     assert_eq!(s, 200);
     let new = v["SecretString"].as_str().unwrap().to_string();
     assert_ne!(new, pw);
 
-    let wrong = with("wrong-secret-key-wrong-secret-key", &["report.jsonl", "--locate"]);
+    let wrong = with(
+        "wrong-secret-key-wrong-secret-key",
+        &["report.jsonl", "--locate"],
+    );
     assert_eq!(wrong.status.code(), Some(2));
     assert!(
         stderr(&wrong).contains("are wrong (check the key id and secret key)"),

@@ -243,18 +243,6 @@ fn vault_locate_dry_run_rotate_and_rerun() {
     assert_files_clean(d, &canaries, &[".env"]);
 }
 
-const VAULT_TOKEN_RULE: &str = r#"
-[[rule]]
-id = "test-vault-token"
-name = "Vault/OpenBao token (test rule)"
-severity = "critical"
-keywords = ["vault_token"]
-regex = '''(?i)vault_token\s*=\s*["']?((?:hvs|s)\.[A-Za-z0-9]{24,})'''
-secret_group = 1
-examples = ['VAULT_TOKEN=s.Q8hZr2mV9xK4tW7pL3nB6cYd'] # leaksweep:allow (test rule example)
-negative_examples = ['VAULT_TOKEN=$VAULT_TOKEN']
-"#;
-
 #[test]
 fn vault_token_revocation() {
     let Some((addr, root)) = vault() else { return };
@@ -269,19 +257,18 @@ fn vault_token_revocation() {
     );
     assert_eq!(s, 200, "{v}");
     let leaked = v["auth"]["client_token"].as_str().unwrap().to_string();
-    fs::write(d.join("rules.toml"), VAULT_TOKEN_RULE).unwrap();
     fs::write(d.join(".env"), format!("VAULT_TOKEN={leaked}\n")).unwrap();
     config(
         d,
         &addr,
         "none",
-        "[[rotation.route]]\nrules = [\"test-vault-token\"]\nbackend = \"bao\"\naction = \"revoke\"\n",
+        "[[rotation.route]]\nrules = [\"vault-service-token\", \"vault-legacy-token\"]\nbackend = \"bao\"\naction = \"revoke\"\n",
     );
-    scan_report(d, &["--rules", "rules.toml", "--only", "test-vault-token"]);
+    scan_report(d, &[]);
     let alive = || vault_call(&addr, &leaked, "GET", "auth/token/lookup-self", None).0 == 200;
     assert!(alive());
 
-    let dry = rotate(d, &["report.json", "--rules", "rules.toml"], &root);
+    let dry = rotate(d, &["report.json"], &root);
     assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
     assert!(
         stdout(&dry).contains("bao (revoke the credential): revoke"),
@@ -290,11 +277,7 @@ fn vault_token_revocation() {
     );
     assert!(alive(), "a dry run revokes nothing");
 
-    let exec = rotate(
-        d,
-        &["report.json", "--rules", "rules.toml", "--execute", "--yes"],
-        &root,
-    );
+    let exec = rotate(d, &["report.json", "--execute", "--yes"], &root);
     assert_eq!(
         exec.status.code(),
         Some(0),
@@ -305,11 +288,7 @@ fn vault_token_revocation() {
     assert!(stdout(&exec).contains("revoked "), "{}", stdout(&exec));
     assert!(!alive(), "the leaked token is revoked");
 
-    let again = rotate(
-        d,
-        &["report.json", "--rules", "rules.toml", "--execute", "--yes"],
-        &root,
-    );
+    let again = rotate(d, &["report.json", "--execute", "--yes"], &root);
     assert_eq!(again.status.code(), Some(0));
     assert!(
         stdout(&again).contains("already-done"),

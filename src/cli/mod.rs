@@ -43,7 +43,7 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(cmd) => rules::run(cmd),
-        Command::Rotate(args) => rotate::run(args),
+        Command::Rotate(args) => rotate::run(&args),
     };
     match result {
         Ok(code) => code,

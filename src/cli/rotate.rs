@@ -197,7 +197,7 @@ fn reread(
                 }
             }
             Some(Err(e)) => {
-                warnings.push(format!("{} ({}): {where_}: {e}", f.fingerprint, f.rule_id))
+                warnings.push(format!("{} ({}): {where_}: {e}", f.fingerprint, f.rule_id));
             }
             None => {}
         }
@@ -366,8 +366,8 @@ fn text_line(r: &ItemReport) -> String {
 }
 
 /// Runs `leaksweep rotate`.
-pub fn run(args: RotateArgs) -> anyhow::Result<i32> {
-    let loaded = load_config(&args)?;
+pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
+    let loaded = load_config(args)?;
     let engine = common::build_engine(common::load_rules(&args.rules)?)?;
     let mut ctx = ScanContext::new(engine);
     let (leaks, warnings) = match &args.report {
@@ -402,7 +402,7 @@ pub fn run(args: RotateArgs) -> anyhow::Result<i32> {
 
     if args.locate {
         let located = runner.locate(&leaks, &[]);
-        print_located(&args, &located)?;
+        print_located(args, &located)?;
         let errors = located.iter().any(|l| !l.errors.is_empty());
         return Ok(if errors { EXIT_ERROR } else { EXIT_CLEAN });
     }

@@ -340,18 +340,15 @@ impl Vault {
             .pointer("/data/metadata/version")
             .and_then(Value::as_u64)
             .unwrap_or(0);
-        let data = match v.pointer_mut("/data/data").map(Value::take) {
-            Some(Value::Object(m)) => m,
-            _ => {
-                wipe(&mut v);
-                return Err(self.err(
-                    ErrorKind::NotFound,
-                    format!(
-                        "{mount}/{rel}: the current version is deleted or destroyed (undelete \
-                         it, or rotate another target)"
-                    ),
-                ));
-            }
+        let Some(Value::Object(data)) = v.pointer_mut("/data/data").map(Value::take) else {
+            wipe(&mut v);
+            return Err(self.err(
+                ErrorKind::NotFound,
+                format!(
+                    "{mount}/{rel}: the current version is deleted or destroyed (undelete it, \
+                     or rotate another target)"
+                ),
+            ));
         };
         wipe(&mut v);
         Ok(Kv { version, data })

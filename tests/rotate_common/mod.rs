@@ -15,7 +15,8 @@ pub fn run_seed() -> u64 {
     let t = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
-        .as_nanos() as u64;
+        .as_nanos();
+    let t = u64::try_from(t % u128::from(u64::MAX)).unwrap();
     t ^ (u64::from(std::process::id()) << 32)
 }
 
@@ -104,7 +105,7 @@ pub fn vault_call(
 
 /// Secrets Manager call (moto does not check signatures by default; the header only
 /// routes the request to the right service).
-pub fn sm(endpoint: &str, op: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+pub fn sm(endpoint: &str, op: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
     let target = format!("secretsmanager.{op}");
     http(
         "POST",
