@@ -488,3 +488,97 @@ fn aws_signatures_are_accepted_by_a_verifying_server() {
     }
     assert_files_clean(d, &[&pw, &new, &secret], &["app.env"]);
 }
+
+/// A secret with a rotation function (`RotationLambdaARN`) is rotated by asking AWS to
+/// run it (`RotateSecret`), not by writing a value. moto "runs" a function it does not
+/// have by moving AWSCURRENT to a version without a value; leaksweep must notice that the
+/// current version holds no value and say so. With `use_rotation_function = false`,
+/// leaksweep writes the new version itself.
+#[test]
+fn aws_secret_with_a_rotation_function_goes_through_rotate_secret() {
+    let Some(ep) = aws() else { return };
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let seed = run_seed();
+    let pw = leaked_db(d, seed);
+    let by_fn = format!("lsw-{seed:x}/by-function");
+    let by_put = format!("lsw-{seed:x}/by-put");
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:lsw-rotator";
+    for name in [&by_fn, &by_put] {
+        create(&ep, name, &pw);
+        // moto records the rotation settings even though the function does not exist.
+        let (s, _) = sm(
+            &ep,
+            "RotateSecret",
+            &json!({"SecretId": name, "RotationLambdaARN": arn, "RotationRules": {"AutomaticallyAfterDays": 30}}),
+        );
+        assert_eq!(s, 404);
+    }
+    let targets = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = std::sync::Arc::clone(&targets);
+    let proxy = Proxy::start(&ep, move |_, head| {
+        if let Some(t) = head.lines().find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("x-amz-target:")
+                .map(|v| v.trim().to_string())
+        }) {
+            seen.lock().unwrap().push(t);
+        }
+        Fault::Pass
+    });
+    fs::write(
+        d.join(".leaksweep.toml"),
+        format!(
+            r#"
+[rotation]
+[[rotation.backend]]
+name = "aws-fn"
+kind = "aws-secretsmanager"
+region = "us-east-1"
+endpoint = "{url}"
+access_key_id_env = "LSW_AWS_KEY_ID"
+secret_access_key_env = "LSW_AWS_SECRET"
+rotation_wait_ms = 3000
+
+[[rotation.backend]]
+name = "aws-put"
+kind = "aws-secretsmanager"
+region = "us-east-1"
+endpoint = "{url}"
+access_key_id_env = "LSW_AWS_KEY_ID"
+secret_access_key_env = "LSW_AWS_SECRET"
+use_rotation_function = false
+
+[[rotation.route]]
+backend = "aws-fn"
+target = "{by_fn}"
+
+[[rotation.route]]
+backend = "aws-put"
+target = "{by_put}"
+"#,
+            url = proxy.url
+        ),
+    )
+    .unwrap();
+    let out = rotate(d, &["report.jsonl", "--execute", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("rotated          rotate aws-put:{by_put}")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("failed           rotate aws-fn:{by_fn}")),
+        "{text}"
+    );
+    assert!(text.contains("AWSCURRENT version has no value"), "{text}");
+    let sent = targets.lock().unwrap().clone();
+    let count = |t: &str| sent.iter().filter(|x| *x == t).count();
+    assert_eq!(count("secretsmanager.rotatesecret"), 1, "{sent:?}");
+    assert_eq!(count("secretsmanager.putsecretvalue"), 1, "{sent:?}");
+    let new = value(&ep, &by_put, "AWSCURRENT");
+    assert_ne!(new, pw);
+    assert_output_clean("lambda", &out, &[&pw, &new]);
+    assert_files_clean(d, &[&pw, &new], &["app.env"]);
+}

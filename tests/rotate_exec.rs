@@ -346,3 +346,117 @@ fn exec_plugin_without_hello_is_reported() {
     );
     assert_output_clean("silent", &out, &[&pw]);
 }
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// History findings name a commit and a path: the value is re-read from that blob even
+/// though the file no longer holds it.
+#[test]
+fn exec_history_finding_is_reread_from_its_blob() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    let report: Value =
+        serde_json::from_str(&fs::read_to_string(d.join("report.json")).unwrap()).unwrap();
+    let f = &report["findings"][0];
+    git(d, &["init", "-q"]);
+    git(d, &["add", "app.env"]);
+    git(d, &["commit", "-q", "-m", "add config"]);
+    let commit = git(d, &["rev-parse", "HEAD"]);
+    fs::write(d.join("app.env"), "DATABASE_URL=${DATABASE_URL}\n").unwrap();
+    git(d, &["commit", "-q", "-am", "use the environment"]);
+    let line = |commit: &str| {
+        json!({"rule_id": f["rule_id"], "path": "app.env", "fingerprint": f["fingerprint"], "commit": commit, "secret": f["secret"]})
+            .to_string()
+    };
+    fs::write(
+        d.join("history.jsonl"),
+        format!(
+            "{}\n{}\n",
+            line("0123456789abcdef0123456789abcdef01234567"),
+            line(&commit)
+        ),
+    )
+    .unwrap();
+    fs::write(
+        d.join("store.json"),
+        json!({"secrets": {"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}}).to_string(),
+    )
+    .unwrap();
+    let cmd = format!(
+        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
+        example_plugin()
+    );
+    config(d, &cmd, "");
+    let out = rotate(d, &["history.jsonl", "--locate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("is the current value of plug:app/db#password"),
+        "{}",
+        stdout(&out)
+    );
+    // The first line names a commit that does not exist: skipped with a reason.
+    assert!(
+        stderr(&out).contains("commit not in the repository"),
+        "{}",
+        stderr(&out)
+    );
+    // A worktree finding whose file changed since the report is skipped, not guessed.
+    let out2 = rotate(d, &["report.json", "--locate"]);
+    assert!(
+        stderr(&out2).contains("no longer found in app.env"),
+        "{}",
+        stderr(&out2)
+    );
+    for o in [&out, &out2] {
+        assert_output_clean("history", o, &[&pw]);
+    }
+}
+
+#[test]
+fn exec_execute_without_a_terminal_needs_yes() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    fs::write(
+        d.join("store.json"),
+        json!({"secrets": {"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}}).to_string(),
+    )
+    .unwrap();
+    let cmd = format!(
+        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
+        example_plugin()
+    );
+    config(d, &cmd, "");
+    let before = fs::read(d.join("store.json")).unwrap();
+    let out = bin()
+        .current_dir(d)
+        .args(["rotate", "report.json", "--execute"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("pass --yes"), "{}", stderr(&out));
+    assert_eq!(fs::read(d.join("store.json")).unwrap(), before);
+    assert_output_clean("no-tty", &out, &[&pw]);
+}

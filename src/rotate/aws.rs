@@ -49,6 +49,8 @@ struct Settings {
     session_token_env: Option<String>,
     #[serde(default = "yes")]
     use_rotation_function: bool,
+    #[serde(default = "default_wait")]
+    rotation_wait_ms: u64,
     #[serde(default = "default_limit")]
     locate_limit: usize,
     #[serde(default = "default_timeout")]
@@ -64,6 +66,9 @@ fn default_limit() -> usize {
 fn default_timeout() -> u64 {
     10_000
 }
+fn default_wait() -> u64 {
+    60_000
+}
 
 /// An AWS Secrets Manager endpoint in one region.
 pub struct SecretsManager {
@@ -74,6 +79,7 @@ pub struct SecretsManager {
     creds: Credentials,
     cred_source: String,
     use_rotation_function: bool,
+    rotation_wait: Duration,
     limit: usize,
     http: Http,
 }
@@ -197,6 +203,7 @@ impl SecretsManager {
                 )
             ),
             use_rotation_function: s.use_rotation_function,
+            rotation_wait: Duration::from_millis(s.rotation_wait_ms),
             limit: s.locate_limit,
             http: Http::new(&def.name, Duration::from_millis(s.timeout_ms)),
         })
@@ -331,6 +338,13 @@ impl SecretsManager {
                 ErrorKind::Unavailable,
                 "AWS-side error: retrying".to_string(),
             ),
+            "ResourceNotFoundException" if message.contains("staging label") => (
+                ErrorKind::NotFound,
+                format!(
+                    "{subject} exists but its AWSCURRENT version has no value (a rotation \
+                     function that did not finish?): put a value or fix the function"
+                ),
+            ),
             "ResourceNotFoundException" => (
                 ErrorKind::NotFound,
                 format!(
@@ -413,6 +427,35 @@ impl SecretsManager {
             string,
             binary,
         })
+    }
+
+    /// Waits (bounded by `rotation_wait_ms`) until the rotation function has moved
+    /// `AWSCURRENT` to `version`: RotateSecret only starts the function.
+    fn wait_current(&self, id: &str, version: &str, arn: &str) -> Result<(), BackendError> {
+        let started = std::time::Instant::now();
+        loop {
+            let d = self.call("DescribeSecret", &json!({"SecretId": id}), false, false, id)?;
+            let current = d
+                .get("VersionIdsToStages")
+                .and_then(|m| m.get(version))
+                .and_then(Value::as_array)
+                .is_some_and(|st| st.iter().any(|x| x.as_str() == Some("AWSCURRENT")));
+            if current {
+                return Ok(());
+            }
+            if started.elapsed() >= self.rotation_wait {
+                return Err(self.err(
+                    ErrorKind::Protocol,
+                    format!(
+                        "RotateSecret {id}: the rotation function {arn} started version {version} \
+                         but it is not AWSCURRENT after {} s (still running, or it failed: check \
+                         its logs; raise rotation_wait_ms if it is slow)",
+                        self.rotation_wait.as_secs()
+                    ),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(500).min(self.rotation_wait));
+        }
     }
 
     /// The value at `key` of the current version (the whole string when `key` is None).
@@ -605,12 +648,15 @@ impl Backend for SecretsManager {
                     }
                     e
                 })?;
+            let new_version = v
+                .get("VersionId")
+                .and_then(Value::as_str)
+                .unwrap_or(token.as_str())
+                .to_string();
+            self.wait_current(id, &new_version, &arn)?;
             return Ok(RotateOutcome {
                 status: RotateStatus::Rotated,
-                new_version: v
-                    .get("VersionId")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                new_version: Some(new_version),
                 previous_version: Some(cur.version_id.clone()),
             });
         }
