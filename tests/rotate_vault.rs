@@ -409,7 +409,8 @@ fn vault_errors_name_the_cause_and_the_fix() {
         stderr(&out)
     );
 
-    // A token that may read but not write: names the missing capability and path.
+    // A token that may read but not write (not even look itself up): names the missing
+    // capability and path, not a token problem.
     let policy = format!(
         "path \"secret/data/{prefix}/*\" {{ capabilities = [\"read\"] }}\npath \"secret/metadata/{prefix}/*\" {{ capabilities = [\"list\", \"read\"] }}\npath \"secret/metadata/{prefix}\" {{ capabilities = [\"list\"] }}"
     );
@@ -427,7 +428,7 @@ fn vault_errors_name_the_cause_and_the_fix() {
         &root,
         "POST",
         "auth/token/create",
-        Some(json!({"policies": [name], "no_default_policy": false, "ttl": "10m"})),
+        Some(json!({"policies": [name], "no_default_policy": true, "ttl": "10m"})),
     );
     let ro = t["auth"]["client_token"].as_str().unwrap().to_string();
     let out = rotate(d, &["report.json", "--execute", "--yes"], &ro);

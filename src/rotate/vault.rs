@@ -245,7 +245,14 @@ impl Vault {
                 ),
             ),
             403 => {
-                if server.contains("bad token") || !self.token_is_valid() {
+                // Vault and OpenBao answer 403 both to an unknown token and to a policy that
+                // denies; a policy denial comes wrapped ("1 error occurred: ..."), and our own
+                // token's lookup-self tells the rest apart.
+                let policy_denial = server.contains("error occurred");
+                if server.contains("bad token")
+                    || server.contains("invalid token")
+                    || (!policy_denial && !self.token_is_valid())
+                {
                     self.err(
                         ErrorKind::Auth,
                         format!(
@@ -289,21 +296,29 @@ impl Vault {
         }
     }
 
-    /// Whether our own token still works (used to tell 403 "wrong token" from "policy").
+    /// Whether our own token still authenticates (used to tell a wrong token from a
+    /// policy denial). A token without the `lookup-self` capability still authenticates:
+    /// its 403 is a wrapped policy denial.
     fn token_is_valid(&self) -> bool {
         let url = format!("{}/v1/auth/token/lookup-self", self.address);
         let token = String::from_utf8_lossy(self.token.expose()).into_owned();
-        matches!(
-            self.http.send(&Request {
-                method: "GET",
-                url: &url,
-                headers: vec![("X-Vault-Token", token)],
-                body: None,
-                write: false,
-                dry_run: false,
-            }),
-            Ok(r) if r.status == 200
-        )
+        match self.http.send(&Request {
+            method: "GET",
+            url: &url,
+            headers: vec![("X-Vault-Token", token)],
+            body: None,
+            write: false,
+            dry_run: false,
+        }) {
+            Ok(mut r) => {
+                let valid =
+                    r.status == 200 || (r.status == 403 && r.body.contains("error occurred"));
+                r.body.zeroize();
+                valid
+            }
+            // Cannot tell: do not claim the token is wrong.
+            Err(_) => true,
+        }
     }
 
     /// Splits `secret/app/db` into the mount and the path inside it, preferring the
