@@ -397,6 +397,12 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
         .unwrap_or_else(|| default_dir.join("rotate-state.json"));
     let audit = AuditLog::open(&audit_path, &run_id, dry_run)
         .with_context(|| format!("opening the audit log {}", audit_path.display()))?;
+    // Lock before loading, so that a concurrent run's completed work is seen.
+    let _lock = if dry_run {
+        None
+    } else {
+        Some(crate::rotate::state::lock(&state_path).map_err(anyhow::Error::msg)?)
+    };
     let state = State::load(&state_path).map_err(anyhow::Error::msg)?;
     let mut runner = Runner::new(&loaded, audit, state);
 

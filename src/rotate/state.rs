@@ -38,6 +38,12 @@ struct File {
     done: BTreeMap<String, Done>,
 }
 
+/// An exclusive lock on the state file; released on drop.
+#[derive(Debug)]
+pub struct Lock {
+    _file: std::fs::File,
+}
+
 /// The loaded state.
 #[derive(Debug)]
 pub struct State {
@@ -67,6 +73,13 @@ impl State {
             path: path.to_path_buf(),
             file,
         })
+    }
+
+    /// Takes an exclusive lock (`STATE.lock`, `flock`) for the duration of an executing
+    /// run, so that two concurrent runs cannot both rotate the same finding. Released when
+    /// the guard is dropped (or the process dies).
+    pub fn lock(&self) -> Result<Lock, String> {
+        lock(&self.path)
     }
 
     /// The file.
@@ -116,6 +129,36 @@ impl State {
     }
 }
 
+/// Takes the exclusive lock that guards the state file at `path` (see [`State::lock`]).
+/// Take it before [`State::load`] so that what is loaded is current.
+pub fn lock(path: &Path) -> Result<Lock, String> {
+    let mut p = path.to_path_buf().into_os_string();
+    p.push(".lock");
+    let p = PathBuf::from(p);
+    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        super::audit::create_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p)
+        .map_err(|e| format!("{}: {e}", p.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock(2) on a file descriptor we own; no memory is involved.
+        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            return Err(format!(
+                "another `leaksweep rotate --execute` holds {} (wait for it to finish)",
+                p.display()
+            ));
+        }
+    }
+    Ok(Lock { _file: f })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +184,10 @@ mod tests {
         .unwrap();
         let s = State::load(&p).unwrap();
         assert_eq!(s.get("k").unwrap().new_version.as_deref(), Some("2"));
+        let lock = s.lock().unwrap();
+        assert!(s.lock().unwrap_err().contains("another"));
+        drop(lock);
+        assert!(s.lock().is_ok());
         std::fs::write(&p, "{not json").unwrap();
         assert!(State::load(&p).unwrap_err().contains("corrupt"));
     }
