@@ -112,7 +112,17 @@ fn exec_example_plugin_locate_dry_run_rotate_and_rerun() {
         stdout(&out),
         stderr(&out)
     );
-    assert!(stdout(&out).contains("would-do"), "{}", stdout(&out));
+    // The example plugin offers `describe`: the dry run uses it and shows the version.
+    assert!(
+        stdout(&out).contains("would-do         rotate plug:app/db#password"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("current version 1"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(
         fs::read(d.join("store.json")).unwrap(),
         before,

@@ -24,6 +24,8 @@ import os
 import sys
 import tempfile
 
+STORE_PATH = None
+
 
 def send(obj):
     sys.stdout.write(json.dumps(obj) + "\n")
@@ -106,6 +108,19 @@ def rotate(store_path, store, req):
     return {"status": "rotated", "new_version": new_id, "previous_version": previous}
 
 
+def describe(store, req):
+    """Read-only: does the target exist, which version is current, can we write it."""
+    secret = store["secrets"].get(req["target"]["path"])
+    if secret is None:
+        return {"status": "described", "exists": False}
+    return {
+        "status": "described",
+        "exists": True,
+        "current_version": str(secret["current"]),
+        "writable": os.access(STORE_PATH, os.W_OK),
+    }
+
+
 def verify(store, req):
     target = req["target"]
     secret = store["secrets"].get(target["path"])
@@ -124,13 +139,15 @@ def main(argv):
     if "--leaksweep-plugin" not in argv or "--store" not in argv:
         sys.stderr.write("usage: filestore.py --store FILE --leaksweep-plugin (run by leaksweep)\n")
         return 2
+    global STORE_PATH
     store_path = argv[argv.index("--store") + 1]
+    STORE_PATH = store_path
     send({
         "protocol": "leaksweep-rotate",
         "versions": [1],
         "plugin": "filestore-example",
         "plugin_version": "1.0.0",
-        "capabilities": {"ops": ["locate", "rotate", "verify"], "dry_run": True, "idempotency": "native"},
+        "capabilities": {"ops": ["describe", "locate", "rotate", "verify"], "dry_run": True, "idempotency": "native"},
     })
     for line in sys.stdin:
         if not line.strip():
@@ -148,6 +165,8 @@ def main(argv):
                     result = rotate(store_path, store, req)
                 elif op == "verify":
                     result = verify(store, req)
+                elif op == "describe":
+                    result = describe(store, req)
                 elif op == "shutdown":
                     return 0
                 else:

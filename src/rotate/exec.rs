@@ -13,7 +13,8 @@
 //!   past the deadline it kills the process group and reports a timeout (for a `rotate`
 //!   the outcome is then unknown: the caller verifies before any retry).
 //! - The leaked value is sent only to the operations that need it to compare (`locate`,
-//!   `verify`, `revoke`); `rotate` gets the new value only.
+//!   `verify`, `revoke`); `rotate` gets the new value only; `describe` (read-only, used
+//!   for dry runs when offered) gets neither.
 //! - **Leak guard**: every line the plugin writes (stdout and stderr) is checked for the
 //!   values sent to it, raw and in base64, base64url, hex, percent and JSON-escaped form.
 //!   A plugin that echoes one fails the request with a `protocol` error, is stopped, and
@@ -496,6 +497,18 @@ impl Exec {
         }
     }
 
+    /// Whether the plugin's hello lists `op` (starts the plugin if needed).
+    fn offers(&self, op: &str) -> Result<bool, BackendError> {
+        let mut slot = self
+            .proc
+            .lock()
+            .map_err(|_| self.err(ErrorKind::Protocol, "plugin state poisoned"))?;
+        if slot.is_none() {
+            *slot = Some(self.spawn()?);
+        }
+        Ok(slot.as_ref().is_some_and(|p| p.ops.iter().any(|o| o == op)))
+    }
+
     fn target_json(target: &Location) -> Value {
         json!({"backend": target.backend, "path": target.path, "key": target.key})
     }
@@ -581,6 +594,40 @@ impl Backend for Exec {
         idempotency_key: &str,
         dry_run: bool,
     ) -> Result<RotateOutcome, BackendError> {
+        if dry_run && self.offers("describe")? {
+            // Read-only by contract: the plugin never sees the new value in a dry run.
+            let v = self.request(
+                "describe",
+                json!({"target": Self::target_json(target)}),
+                &[new_value],
+            )?;
+            if v.get("exists").and_then(Value::as_bool) == Some(false) {
+                return Err(self.err(
+                    ErrorKind::NotFound,
+                    format!("{target}: the plugin says there is no such secret (check the target)"),
+                ));
+            }
+            if v.get("writable").and_then(Value::as_bool) == Some(false) {
+                return Err(self.err(
+                    ErrorKind::Permission,
+                    format!(
+                        "{target}: the plugin says the secret is not writable with its credentials"
+                    ),
+                ));
+            }
+            let text = |k: &str| {
+                v.get(k).and_then(|x| match x {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+            };
+            return Ok(RotateOutcome {
+                status: RotateStatus::WouldRotate,
+                new_version: None,
+                previous_version: text("current_version"),
+            });
+        }
         let v = self.request(
             "rotate",
             json!({

@@ -197,3 +197,31 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+#[cfg(test)]
+mod tests {
+    /// The dependency rule: rotation never scans. Every file of this module (built-in
+    /// backends and future ones alike) may use `crate::secret` and `crate::error`, and
+    /// must not reach the scanner, the findings or the CLI.
+    #[test]
+    fn rotate_never_imports_the_scanner() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rotate");
+        let forbidden = [
+            "crate::source",
+            "crate::engine",
+            "crate::pipeline",
+            "crate::finding",
+            "crate::report",
+            "crate::cli",
+        ];
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Unit tests below `#[cfg(test)]` may name anything (this one does).
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for f in forbidden {
+                assert!(!code.contains(f), "{} uses {f}", path.display());
+            }
+        }
+    }
+}
