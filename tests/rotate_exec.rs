@@ -470,3 +470,70 @@ fn exec_execute_without_a_terminal_needs_yes() {
     assert_eq!(fs::read(d.join("store.json")).unwrap(), before);
     assert_output_clean("no-tty", &out, &[&pw]);
 }
+
+/// On a terminal, --execute asks first; anything but "yes" writes nothing. `script`
+/// (util-linux) gives the binary a pseudo-terminal.
+#[test]
+fn exec_execute_on_a_terminal_asks_for_confirmation() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipping: `script` (util-linux) is not installed");
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    fs::write(
+        d.join("store.json"),
+        json!({"secrets": {"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}}).to_string(),
+    )
+    .unwrap();
+    let cmd = format!(
+        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
+        example_plugin()
+    );
+    config(d, &cmd, "");
+    let on_tty = |answer: &str| {
+        let mut child = std::process::Command::new("script")
+            .current_dir(d)
+            .args([
+                "-qec",
+                &format!(
+                    "{} rotate report.json --execute",
+                    env!("CARGO_BIN_EXE_leaksweep")
+                ),
+                "/dev/null",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{answer}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let no = on_tty("no");
+    assert_eq!(no.status.code(), Some(2), "{}", stdout(&no));
+    assert!(stdout(&no).contains("Type \"yes\""), "{}", stdout(&no));
+    assert!(
+        stdout(&no).contains("nothing was written"),
+        "{}",
+        stdout(&no)
+    );
+    assert_eq!(store(d)["secrets"]["app/db"]["current"], 1);
+    let yes = on_tty("yes");
+    assert_eq!(yes.status.code(), Some(0), "{}", stdout(&yes));
+    assert_eq!(store(d)["secrets"]["app/db"]["current"], 2);
+    for o in [&no, &yes] {
+        assert_output_clean("tty", o, &[&pw]);
+    }
+}

@@ -434,7 +434,7 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
                 if dry_run {
                     "dry run: nothing is written; add --execute to perform it"
                 } else {
-                    "executing"
+                    "--execute: these changes will be written"
                 }
             )?;
             for p in &planned {
