@@ -60,6 +60,13 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<i32> {
                     origin: c.at(r.span()),
                 })
                 .collect();
+            if c.config.rotation.is_some() {
+                if let Some(path) = &c.path {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    crate::rotate::config::parse(&text, path).map_err(anyhow::Error::msg)?;
+                }
+            }
             let problems = crate::engine::selfcheck::check(&extra);
             for p in &problems {
                 eprintln!("leaksweep: {p}");

@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod common;
 pub mod config;
 pub mod ignore;
+pub mod rotate;
 pub mod rules;
 pub mod scan;
 
@@ -45,6 +46,8 @@ pub enum Command {
     /// Accept a finding by fingerprint in `.leaksweepignore`.
     #[command(subcommand)]
     Ignore(ignore::IgnoreCommand),
+    /// Locate leaked secrets in secret stores and rotate them there (dry run by default).
+    Rotate(rotate::RotateArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -55,6 +58,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Config(cmd) => config::run(cmd),
         Command::Baseline(cmd) => baseline::run(cmd),
         Command::Ignore(cmd) => ignore::run(cmd),
+        Command::Rotate(args) => rotate::run(&args),
     };
     match result {
         Ok(code) => code,

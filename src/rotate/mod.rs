@@ -14,7 +14,38 @@
 //!   that names the cause and the fix (401: token expired or wrong; 403: which permission;
 //!   404: wrong path, mount or region).
 
+pub mod audit;
+pub mod aws;
+pub mod clock;
+pub mod config;
+pub mod exec;
+pub mod generate;
+pub mod http;
+pub mod retry;
+pub mod run;
+pub mod sigv4;
+pub mod state;
+pub mod vault;
+
 use crate::secret::Secret;
+
+/// The backend kinds this build knows, for error messages and `--help`.
+pub const KINDS: &[&str] = &["vault", "openbao", "aws-secretsmanager", "exec"];
+
+/// Builds the backend that a config entry describes: one match arm per `kind`.
+/// A new backend adds its arm here (and its name to [`KINDS`]).
+pub fn build_backend(def: &config::BackendDef) -> Result<Box<dyn Backend>, BackendError> {
+    match def.kind.as_str() {
+        "vault" | "openbao" => Ok(Box::new(vault::Vault::from_def(def)?)),
+        "aws-secretsmanager" => Ok(Box::new(aws::SecretsManager::from_def(def)?)),
+        "exec" => Ok(Box::new(exec::Exec::from_def(def)?)),
+        other => Err(BackendError::new(
+            &def.name,
+            ErrorKind::Config,
+            format!("unknown kind {other:?} (known: {})", KINDS.join(", ")),
+        )),
+    }
+}
 
 /// A stored secret in a backend: `vault:secret/app/db#password`, `aws:prod/app/db`.
 #[derive(
@@ -51,6 +82,8 @@ pub enum RotateStatus {
     AlreadyApplied,
     /// Dry run: this is what would be done.
     WouldRotate,
+    /// The leaked credential itself was revoked at its issuer (see [`Backend::revoke`]).
+    Revoked,
 }
 
 /// The outcome of `rotate`.
@@ -86,6 +119,8 @@ pub enum ErrorKind {
     Timeout,
     /// The backend answered something this client does not understand.
     Protocol,
+    /// The backend does not offer this operation (e.g. [`Backend::revoke`]).
+    Unsupported,
 }
 
 impl ErrorKind {
@@ -105,6 +140,17 @@ pub struct BackendError {
     pub kind: ErrorKind,
     /// What went wrong and what to do about it.
     pub message: String,
+}
+
+impl BackendError {
+    /// A new error; `message` must not contain a secret value.
+    pub fn new(backend: &str, kind: ErrorKind, message: impl Into<String>) -> BackendError {
+        BackendError {
+            backend: backend.to_string(),
+            kind,
+            message: message.into(),
+        }
+    }
 }
 
 /// A secret store that can find and replace leaked values.
@@ -128,6 +174,20 @@ pub trait Backend: Send + Sync {
 
     /// True if the current version of `target` no longer equals `leaked`.
     fn verify(&self, target: &Location, leaked: &Secret) -> Result<bool, BackendError>;
+
+    /// Revokes the leaked credential itself at its issuer (a Vault token, an API key),
+    /// instead of replacing a stored copy. With `dry_run`, checks that the credential is
+    /// known to the issuer and revokes nothing. Revocation is idempotent by nature: a
+    /// credential that is already revoked or unknown is reported as
+    /// [`RotateStatus::AlreadyApplied`]. Backends that cannot revoke keep this default.
+    fn revoke(&self, leaked: &Secret, dry_run: bool) -> Result<RotateOutcome, BackendError> {
+        let _ = (leaked, dry_run);
+        Err(BackendError::new(
+            self.name(),
+            ErrorKind::Unsupported,
+            "this backend cannot revoke credentials (use action = \"rotate\" in the route)",
+        ))
+    }
 }
 
 /// Compares two byte strings in constant time (for equal lengths).
@@ -136,4 +196,32 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    /// The dependency rule: rotation never scans. Every file of this module (built-in
+    /// backends and future ones alike) may use `crate::secret` and `crate::error`, and
+    /// must not reach the scanner, the findings or the CLI.
+    #[test]
+    fn rotate_never_imports_the_scanner() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rotate");
+        let forbidden = [
+            "crate::source",
+            "crate::engine",
+            "crate::pipeline",
+            "crate::finding",
+            "crate::report",
+            "crate::cli",
+        ];
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Unit tests below `#[cfg(test)]` may name anything (this one does).
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for f in forbidden {
+                assert!(!code.contains(f), "{} uses {f}", path.display());
+            }
+        }
+    }
 }

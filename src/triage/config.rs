@@ -2,7 +2,7 @@
 //!
 //! Every key is known: an unknown key or a bad value is an error that names the file, the
 //! line, the key and what is allowed (`.leaksweep.toml:12: unknown key "alowlist"
-//! (allowed: version, salt, scan, rules, rule, allowlist)`). A config written for a newer
+//! (allowed: version, salt, scan, rules, rule, allowlist, rotation)`). A config written for a newer
 //! format version is refused rather than half-understood.
 //!
 //! ```toml
@@ -98,6 +98,10 @@ pub struct Config {
     /// Allowlists (`[[allowlist]]` tables).
     #[serde(default, rename = "allowlist", skip_serializing_if = "Vec::is_empty")]
     pub allowlists: Vec<Spanned<AllowEntry>>,
+    /// Rotation backends and routes (`[rotation]`). Triage does not read it; `leaksweep
+    /// rotate` and `config check` validate it (`rotate::config`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<toml::Table>,
 }
 
 impl Default for Config {
@@ -108,6 +112,7 @@ impl Default for Config {
             scan: ScanDefaults::default(),
             rules: RulesSection::default(),
             extra_rules: Vec::new(),
+            rotation: None,
             allowlists: Vec::new(),
         }
     }

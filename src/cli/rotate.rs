@@ -1,0 +1,560 @@
+//! `leaksweep rotate`: locate leaked values in secret stores and replace them there.
+//!
+//! This is where scanning and rotation meet: the findings of a report are redacted, so
+//! each secret is **re-read** from the place its finding names (the file, or the blob at
+//! `commit:path` for history findings) by re-scanning it with the engine and picking the
+//! finding with the same fingerprint. The value then lives in memory only and is handed
+//! to `rotate::run`, which never sees the scanner.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::finding::Finding;
+use crate::pipeline::{scan_paths, ScanPlan, DEFAULT_MAX_FILE_SIZE};
+use crate::rotate::audit::AuditLog;
+use crate::rotate::config::{self, Loaded};
+use crate::rotate::run::{ItemReport, Leak, Located, Runner};
+use crate::rotate::state::State;
+use crate::secret::Secret;
+use crate::source::file::{scan_file, FileOutcome, FilePolicy, FileScratch};
+use crate::source::ScanContext;
+
+use super::common::{self, RuleArgs};
+use super::{EXIT_CLEAN, EXIT_ERROR};
+
+/// Output format of `rotate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RotateFormat {
+    /// One line per item, for people.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// Flags of `leaksweep rotate`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// A report written by `leaksweep scan` or `leaksweep git` (`--format json` or `jsonl`).
+    #[arg(
+        value_name = "REPORT",
+        required_unless_present = "scan",
+        conflicts_with = "scan"
+    )]
+    pub report: Option<PathBuf>,
+    /// Scan these paths first and act on the findings (instead of a report; repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub scan: Vec<PathBuf>,
+    /// Rotation config (default: the [rotation] table of ./.leaksweep.toml).
+    #[arg(long, value_name = "FILE")]
+    pub rotation_config: Option<PathBuf>,
+    /// Only ask every backend where each leaked value is currently stored; change nothing.
+    #[arg(long, conflicts_with = "execute")]
+    pub locate: bool,
+    /// Perform the plan. Without it, rotate is a dry run: it prints the plan and checks
+    /// each target read-only.
+    #[arg(long)]
+    pub execute: bool,
+    /// Do not ask for confirmation (needed with --execute when stdin is not a terminal).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Audit log (JSON lines, mode 0600, appended). Default: from the config, else
+    /// .leaksweep/rotate-audit.jsonl next to the config file.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// State file of completed rotations. Default: from the config, else
+    /// .leaksweep/rotate-state.json next to the config file.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Repository that history findings (with a `commit`) come from (default: discovered
+    /// from the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = RotateFormat::Text)]
+    pub format: RotateFormat,
+    /// Rule selection (use the same rules as the scan that wrote the report).
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Print nothing on stderr unless something went wrong.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// The fields of a reported finding that rotate needs (the JSON contract, version 1).
+#[derive(Debug, Deserialize)]
+struct ReportedFinding {
+    rule_id: String,
+    path: String,
+    fingerprint: String,
+    #[serde(default)]
+    commit: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReportDoc {
+    findings: Vec<ReportedFinding>,
+}
+
+fn read_report(path: &Path) -> anyhow::Result<Vec<ReportedFinding>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading report {}", path.display()))?;
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() {
+        return Ok(Vec::new());
+    }
+    if let Ok(doc) = serde_json::from_str::<ReportDoc>(trimmed) {
+        return Ok(doc.findings);
+    }
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let f: ReportedFinding = serde_json::from_str(line).with_context(|| {
+            format!(
+                "{}:{}: not a leaksweep finding (rotate reads reports written with \
+                 --format json or --format jsonl)",
+                path.display(),
+                i + 1
+            )
+        })?;
+        out.push(f);
+    }
+    Ok(out)
+}
+
+/// Re-reads the values of reported findings; returns leaks and warnings.
+fn reread(
+    ctx: &ScanContext,
+    findings: &[ReportedFinding],
+    repo_dir: Option<&Path>,
+) -> (Vec<Leak>, Vec<String>) {
+    let mut leaks: BTreeMap<String, Leak> = BTreeMap::new();
+    let mut warnings = Vec::new();
+    let mut repo: Option<Result<git2::Repository, String>> = None;
+    let mut scratch = FileScratch::default();
+    // One scan per (commit, path), whatever the number of findings in it.
+    let mut cache: BTreeMap<(Option<String>, String), Result<Vec<Finding>, String>> =
+        BTreeMap::new();
+    for f in findings {
+        if let Some(l) = leaks.get_mut(&f.fingerprint) {
+            if !l.paths.contains(&f.path) {
+                l.paths.push(f.path.clone());
+            }
+            continue;
+        }
+        let key = (f.commit.clone(), f.path.clone());
+        if !cache.contains_key(&key) {
+            let scanned = match &f.commit {
+                None if f.path == "<stdin>" => Err(
+                    "found on standard input, which cannot be read again (scan a file instead)"
+                        .to_string(),
+                ),
+                None => scan_one_file(ctx, &f.path, &mut scratch),
+                Some(commit) => {
+                    let r = repo.get_or_insert_with(|| open_repo(repo_dir));
+                    match r {
+                        Ok(r) => scan_blob(ctx, r, commit, &f.path),
+                        Err(e) => Err(e.clone()),
+                    }
+                }
+            };
+            cache.insert(key.clone(), scanned);
+        }
+        let where_ = match &f.commit {
+            Some(c) => format!("{}:{}", c.get(..12).unwrap_or(c), f.path),
+            None => f.path.clone(),
+        };
+        match cache.get(&key) {
+            Some(Ok(found)) => {
+                match found
+                    .iter()
+                    .find(|x| x.fingerprint == f.fingerprint && x.rule_id == f.rule_id)
+                {
+                    Some(x) => {
+                        leaks.insert(
+                            f.fingerprint.clone(),
+                            Leak {
+                                fingerprint: f.fingerprint.clone(),
+                                rule_id: f.rule_id.clone(),
+                                paths: vec![f.path.clone()],
+                                secret: Secret::new(x.secret.expose().to_vec()),
+                            },
+                        );
+                    }
+                    None => warnings.push(format!(
+                        "{} ({}): no longer found in {where_}: the file changed since the \
+                         report, or different rules were used (re-scan, or pass the same \
+                         --rules)",
+                        f.fingerprint, f.rule_id
+                    )),
+                }
+            }
+            Some(Err(e)) => {
+                warnings.push(format!("{} ({}): {where_}: {e}", f.fingerprint, f.rule_id));
+            }
+            None => {}
+        }
+    }
+    (leaks.into_values().collect(), warnings)
+}
+
+fn scan_one_file(
+    ctx: &ScanContext,
+    path: &str,
+    scratch: &mut FileScratch,
+) -> Result<Vec<Finding>, String> {
+    let policy = FilePolicy {
+        max_file_size: u64::MAX,
+        explicit: true,
+    };
+    match scan_file(ctx, Path::new(path), path, policy, scratch) {
+        FileOutcome::Scanned(found, _) => Ok(found),
+        FileOutcome::Skipped(s) => Err(format!(
+            "cannot re-read the file: {}{} (run rotate from the directory the scan ran in)",
+            s.reason,
+            if s.detail.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", s.detail)
+            }
+        )),
+    }
+}
+
+fn open_repo(dir: Option<&Path>) -> Result<git2::Repository, String> {
+    let d = dir.unwrap_or_else(|| Path::new("."));
+    git2::Repository::discover(d).map_err(|e| {
+        format!(
+            "history finding, but no git repository at {}: {} (pass --repo DIR)",
+            d.display(),
+            e.message()
+        )
+    })
+}
+
+fn scan_blob(
+    ctx: &ScanContext,
+    repo: &git2::Repository,
+    commit: &str,
+    path: &str,
+) -> Result<Vec<Finding>, String> {
+    let obj = repo
+        .revparse_single(commit)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| {
+            format!(
+                "commit not in the repository: {} (pass --repo DIR)",
+                e.message()
+            )
+        })?;
+    let tree = obj.tree().map_err(|e| e.message().to_string())?;
+    let entry = tree
+        .get_path(Path::new(path))
+        .map_err(|_| format!("no file {path} in commit {commit}"))?;
+    let blob = entry
+        .to_object(repo)
+        .and_then(|o| o.peel_to_blob())
+        .map_err(|e| e.message().to_string())?;
+    let mut scratch = crate::engine::Scratch::default();
+    Ok(crate::source::scan_slice(
+        ctx,
+        blob.content(),
+        path,
+        &mut scratch,
+    ))
+}
+
+fn scan_first(ctx: &ScanContext, paths: &[PathBuf]) -> (Vec<Leak>, Vec<String>) {
+    let plan = ScanPlan {
+        paths: paths.to_vec(),
+        max_file_size: DEFAULT_MAX_FILE_SIZE,
+        ..ScanPlan::default()
+    };
+    let outcome = scan_paths(ctx, &plan, &common::skip_printer(false));
+    let mut leaks: BTreeMap<String, Leak> = BTreeMap::new();
+    for f in &outcome.findings {
+        let l = leaks.entry(f.fingerprint.clone()).or_insert_with(|| Leak {
+            fingerprint: f.fingerprint.clone(),
+            rule_id: f.rule_id.clone(),
+            paths: Vec::new(),
+            secret: Secret::new(f.secret.expose().to_vec()),
+        });
+        if !l.paths.contains(&f.path) {
+            l.paths.push(f.path.clone());
+        }
+    }
+    (leaks.into_values().collect(), outcome.errors)
+}
+
+fn load_config(args: &RotateArgs) -> anyhow::Result<Loaded> {
+    let path = match &args.rotation_config {
+        Some(p) => p.clone(),
+        None => {
+            let p = PathBuf::from(".leaksweep.toml");
+            if !p.exists() {
+                bail!(
+                    "no rotation config: add a [rotation] table to ./.leaksweep.toml or pass \
+                     --rotation-config FILE (see README, \"Rotation\")"
+                );
+            }
+            p
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading rotation config {}", path.display()))?;
+    let abs = std::path::absolute(&path).unwrap_or(path);
+    config::parse(&text, &abs).map_err(anyhow::Error::msg)
+}
+
+fn confirm(n: usize) -> anyhow::Result<bool> {
+    if !io::stdin().is_terminal() {
+        bail!("--execute changes secrets: pass --yes when stdin is not a terminal");
+    }
+    eprint!(
+        "leaksweep: write {n} change{} to the secret stores above? Type \"yes\": ",
+        if n == 1 { "" } else { "s" }
+    );
+    io::stderr().flush().ok();
+    let mut line = String::new();
+    io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}
+
+fn status_word(s: &str) -> &str {
+    match s {
+        "would_rotate" => "would-do",
+        "already_applied" => "already-applied",
+        "already_done" => "already-done",
+        "not_current" => "not-current",
+        "not_located" => "not-located",
+        "no_route" => "no-route",
+        other => other,
+    }
+}
+
+fn text_line(r: &ItemReport) -> String {
+    let target = match (&r.target, r.action) {
+        (Some(t), _) => t.clone(),
+        (None, "revoke") => format!("{} (the credential)", r.backend),
+        (None, _) => r.backend.clone(),
+    };
+    let mut line = format!(
+        "{:<16} {} {}  {} ({})",
+        status_word(r.status),
+        r.action,
+        target,
+        r.fingerprint,
+        r.rule
+    );
+    match (&r.previous_version, &r.new_version) {
+        (Some(p), Some(n)) => line.push_str(&format!("  version {p} -> {n}")),
+        (None, Some(n)) => line.push_str(&format!("  version {n}")),
+        (Some(p), None) => line.push_str(&format!("  current version {p}")),
+        (None, None) => {}
+    }
+    if let Some(m) = &r.message {
+        line.push_str(&format!("\n                 {m}"));
+    }
+    line
+}
+
+/// Runs `leaksweep rotate`.
+pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
+    let loaded = load_config(args)?;
+    let engine = common::build_engine(common::load_rules(&args.rules)?)?;
+    let mut ctx = ScanContext::new(engine);
+    let (leaks, warnings) = match &args.report {
+        Some(report) => {
+            let findings = read_report(report)?;
+            // Re-reading must find suppressed lines too: the report decided what to act on.
+            ctx.inline_ignores = false;
+            reread(&ctx, &findings, args.repo.as_deref())
+        }
+        None => scan_first(&ctx, &args.scan),
+    };
+    for w in &warnings {
+        eprintln!("leaksweep: skipped {w}");
+    }
+    let dry_run = !args.execute;
+    let run_id = format!("{:016x}", crate::rotate::generate::random_u64());
+    let default_dir = loaded.resolve(Path::new(".leaksweep"));
+    let audit_path = args
+        .audit_log
+        .clone()
+        .or_else(|| loaded.config.audit_log.as_ref().map(|p| loaded.resolve(p)))
+        .unwrap_or_else(|| default_dir.join("rotate-audit.jsonl"));
+    let state_path = args
+        .state
+        .clone()
+        .or_else(|| loaded.config.state_file.as_ref().map(|p| loaded.resolve(p)))
+        .unwrap_or_else(|| default_dir.join("rotate-state.json"));
+    let audit = AuditLog::open(&audit_path, &run_id, dry_run)
+        .with_context(|| format!("opening the audit log {}", audit_path.display()))?;
+    // Lock before loading, so that a concurrent run's completed work is seen.
+    let _lock = if dry_run {
+        None
+    } else {
+        Some(crate::rotate::state::lock(&state_path).map_err(anyhow::Error::msg)?)
+    };
+    let state = State::load(&state_path).map_err(anyhow::Error::msg)?;
+    let mut runner = Runner::new(&loaded, audit, state);
+
+    if args.locate {
+        let located = runner.locate(&leaks, &[]);
+        print_located(args, &located)?;
+        let errors = located.iter().any(|l| !l.errors.is_empty());
+        return Ok(if errors { EXIT_ERROR } else { EXIT_CLEAN });
+    }
+
+    let (items, notes) = runner.plan(&leaks);
+    let planned: Vec<ItemReport> = items
+        .iter()
+        .filter_map(|i| runner.planned(&leaks, i))
+        .collect();
+    if args.format == RotateFormat::Text {
+        let mut out = io::stdout().lock();
+        if planned.is_empty() {
+            writeln!(
+                out,
+                "plan: nothing to do ({} leaked value{})",
+                leaks.len(),
+                if leaks.len() == 1 { "" } else { "s" }
+            )?;
+        } else {
+            writeln!(
+                out,
+                "plan ({}):",
+                if dry_run {
+                    "dry run: nothing is written; add --execute to perform it"
+                } else {
+                    "--execute: these changes will be written"
+                }
+            )?;
+            for p in &planned {
+                let target = p
+                    .target
+                    .clone()
+                    .unwrap_or_else(|| format!("{} (revoke the credential)", p.backend));
+                writeln!(
+                    out,
+                    "  {} ({}, {}) -> {}: {}{}",
+                    p.fingerprint,
+                    p.rule,
+                    p.paths.join(", "),
+                    target,
+                    p.action,
+                    p.policy
+                        .as_ref()
+                        .map(|s| format!(" (new version, {s})"))
+                        .unwrap_or_default()
+                )?;
+            }
+        }
+        out.flush()?;
+    }
+    if !dry_run && !items.is_empty() && !args.yes && !confirm(items.len())? {
+        eprintln!("leaksweep: not confirmed: nothing was written");
+        return Ok(EXIT_ERROR);
+    }
+    let results = runner.execute(&leaks, &items, dry_run);
+    let all: Vec<&ItemReport> = notes.iter().chain(results.iter()).collect();
+    match args.format {
+        RotateFormat::Text => {
+            let mut out = io::stdout().lock();
+            if !all.is_empty() {
+                writeln!(out, "{}:", if dry_run { "checks" } else { "results" })?;
+            }
+            for r in &all {
+                writeln!(out, "  {}", text_line(r))?;
+            }
+            out.flush()?;
+        }
+        RotateFormat::Json => {
+            let doc = json!({
+                "version": 1,
+                "mode": if dry_run { "dry-run" } else { "execute" },
+                "plan": planned,
+                "results": all,
+                "audit_log": runner.audit_path(),
+                "state_file": runner.state_path(),
+                "skipped": warnings,
+            });
+            let mut out = io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+    }
+    let failed = all.iter().filter(|r| r.failed()).count();
+    let count = |s: &str| all.iter().filter(|r| r.status == s).count();
+    if !args.quiet || failed > 0 {
+        eprintln!(
+            "leaksweep: {} leaked value{}, {} action{} planned{}, {} failed; audit log {}",
+            leaks.len(),
+            if leaks.len() == 1 { "" } else { "s" },
+            items.len(),
+            if items.len() == 1 { "" } else { "s" },
+            if dry_run {
+                format!(", {} would be done (dry run)", count("would_rotate"))
+            } else {
+                format!(
+                    ", {} done, {} already done",
+                    count("rotated") + count("revoked"),
+                    count("already_done") + count("already_applied") + count("not_current")
+                )
+            },
+            failed,
+            runner.audit_path().display()
+        );
+    }
+    Ok(if failed > 0 { EXIT_ERROR } else { EXIT_CLEAN })
+}
+
+fn print_located(args: &RotateArgs, located: &[Located]) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    match args.format {
+        RotateFormat::Text => {
+            for l in located {
+                if l.locations.is_empty() && !l.errors.is_empty() {
+                    writeln!(
+                        out,
+                        "{} ({}) is not the current value of any stored secret that could be \
+                         read ({} backend{} failed, see stderr)",
+                        l.fingerprint,
+                        l.rule,
+                        l.errors.len(),
+                        if l.errors.len() == 1 { "" } else { "s" }
+                    )?;
+                } else if l.locations.is_empty() {
+                    writeln!(
+                        out,
+                        "{} ({}) is not the current value of any stored secret",
+                        l.fingerprint, l.rule
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "{} ({}) is the current value of {}",
+                        l.fingerprint,
+                        l.rule,
+                        l.locations.join(" and ")
+                    )?;
+                }
+                for e in &l.errors {
+                    eprintln!("leaksweep: locate {}: {e}", l.fingerprint);
+                }
+            }
+        }
+        RotateFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &json!({"version": 1, "located": located}))?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}

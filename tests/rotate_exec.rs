@@ -1,0 +1,539 @@
+//! `leaksweep rotate` with external plugins (`kind = "exec"`): the example plugin in
+//! `examples/rotate-plugins/`, and misbehaving plugins written by the tests (echoing the
+//! secret, slow, flaky, silent), run as real processes.
+
+mod common;
+mod rotate_common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+use common::*;
+use rotate_common::*;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+fn example_plugin() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/rotate-plugins/filestore.py")
+        .display()
+        .to_string()
+}
+
+fn rotate(dir: &Path, args: &[&str]) -> Output {
+    bin()
+        .current_dir(dir)
+        .arg("rotate")
+        .args(args)
+        .env("LSW_CANARY_ENV", "canary-env-value-must-not-reach-plugins")
+        .env("PASSME", "passed")
+        .output()
+        .expect("run leaksweep")
+}
+
+fn config(dir: &Path, command: &str, extra: &str) {
+    fs::write(
+        dir.join(".leaksweep.toml"),
+        format!(
+            r#"
+[rotation]
+[rotation.retry]
+base_ms = 20
+cap_ms = 100
+
+[[rotation.backend]]
+name = "plug"
+kind = "exec"
+command = {command}
+{extra}
+
+[[rotation.route]]
+rules = ["database-connection-uri"]
+backend = "plug"
+"#
+        ),
+    )
+    .unwrap();
+}
+
+fn leaked_db(dir: &Path, seed: u64) -> String {
+    let (url, pw) = postgres_url(seed);
+    fs::write(dir.join("app.env"), format!("DATABASE_URL={url}\n")).unwrap();
+    let out = run(
+        dir,
+        &["scan", "app.env", "--format", "json", "-o", "report.json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    pw
+}
+
+fn store(dir: &Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(dir.join("store.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn exec_example_plugin_locate_dry_run_rotate_and_rerun() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    let other = random_alnum(run_seed() ^ 9, 22);
+    fs::write(
+        d.join("store.json"),
+        json!({"secrets": {
+            "app/db": {"current": 1, "versions": {"1": {"fields": {"user": "app", "password": pw}}}},
+            "app/other": {"current": 1, "versions": {"1": {"fields": {"token": other}}}},
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    let cmd = format!(
+        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
+        example_plugin()
+    );
+    config(d, &cmd, "");
+    let mut outs = Vec::new();
+
+    let out = rotate(d, &["report.json", "--locate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("is the current value of plug:app/db#password"),
+        "{}",
+        stdout(&out)
+    );
+    outs.push(out);
+
+    let before = fs::read(d.join("store.json")).unwrap();
+    let out = rotate(d, &["report.json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    // The example plugin offers `describe`: the dry run uses it and shows the version.
+    assert!(
+        stdout(&out).contains("would-do         rotate plug:app/db#password"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("current version 1"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        fs::read(d.join("store.json")).unwrap(),
+        before,
+        "a dry run writes nothing"
+    );
+    outs.push(out);
+
+    let out = rotate(d, &["report.json", "--execute", "--yes"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("version 1 -> 2"), "{}", stdout(&out));
+    let s = store(d);
+    assert_eq!(s["secrets"]["app/db"]["current"], 2);
+    assert_eq!(
+        s["secrets"]["app/db"]["versions"]["1"]["fields"]["password"],
+        pw.as_str()
+    );
+    let new = s["secrets"]["app/db"]["versions"]["2"]["fields"]["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(new.len(), 32);
+    assert_ne!(new, pw);
+    assert_eq!(s["secrets"]["app/other"]["current"], 1);
+    outs.push(out);
+
+    for args in [
+        vec!["report.json", "--execute", "--yes"],
+        vec!["report.json", "--execute", "--yes", "--state", "fresh.json"],
+    ] {
+        let out = rotate(d, &args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(store(d)["secrets"]["app/db"]["current"], 2, "never twice");
+        outs.push(out);
+    }
+    let canaries = [pw.as_str(), new.as_str()];
+    for (i, o) in outs.iter().enumerate() {
+        assert_output_clean(&format!("run {i}"), o, &canaries);
+    }
+    assert_files_clean(d, &canaries, &["app.env", "store.json"]);
+}
+
+/// A test plugin whose behaviour is chosen by `--mode` (a config value, not a secret).
+const TEST_PLUGIN: &str = r#"
+import base64, json, os, sys, time
+args = sys.argv[1:]
+mode = args[args.index("--mode") + 1]
+state = "plugin-state.json"
+def bump(name):
+    s = json.load(open(state)) if os.path.exists(state) else {}
+    s[name] = s.get(name, 0) + 1
+    json.dump(s, open(state, "w"))
+    return s[name]
+def send(o):
+    sys.stdout.write(json.dumps(o) + "\n"); sys.stdout.flush()
+if mode == "env":
+    json.dump({"env": dict(os.environ), "argv": sys.argv}, open("plugin-env.json", "w"))
+if mode == "silent":
+    time.sleep(30)
+send({"protocol": "leaksweep-rotate", "versions": [1], "plugin": "test", "capabilities": {"ops": ["locate", "rotate", "verify"]}})
+for line in sys.stdin:
+    req = json.loads(line)
+    op = req["op"]
+    r = {"v": 1, "id": req["id"], "type": "result"}
+    def val(k):
+        return req[k]["value"]
+    if op == "locate":
+        r.update(status="located", locations=[{"path": "app/db", "key": "password"}])
+    elif op == "verify":
+        rotated = os.path.exists("rotated")
+        r.update(status="verified", still_leaked=not rotated)
+        if mode == "echo-verify":
+            r["debug"] = "compared with " + val("leaked")
+    elif op == "rotate":
+        n = bump("rotate")
+        if mode == "echo-rotate-b64":
+            r.update(status="failed", error={"kind": "other", "message": "bad value " + base64.b64encode(val("new_value").encode()).decode()})
+        elif mode == "echo-stderr":
+            sys.stderr.write("writing " + val("new_value") + "\n"); sys.stderr.flush()
+            time.sleep(0.2)
+            r.update(status="would_rotate" if req["dry_run"] else "rotated", new_version="2")
+        elif mode == "flaky" and n == 1:
+            time.sleep(10)
+        elif mode == "flaky" and n == 2:
+            r.update(status="failed", error={"kind": "rate_limited", "message": "slow down"}, retryable=True)
+        else:
+            if not req["dry_run"]:
+                open("rotated", "w").write(req["idempotency_key"])
+            r.update(status="would_rotate" if req["dry_run"] else "rotated", new_version="2", previous_version="1")
+    send(r)
+"#;
+
+fn test_plugin(dir: &Path, mode: &str, extra: &str) {
+    fs::write(dir.join("plugin.py"), TEST_PLUGIN).unwrap();
+    config(
+        dir,
+        &format!("[\"python3\", \"plugin.py\", \"--mode\", \"{mode}\"]"),
+        extra,
+    );
+}
+
+#[test]
+fn exec_plugin_that_echoes_a_secret_is_failed_and_its_output_withheld() {
+    for mode in ["echo-verify", "echo-rotate-b64", "echo-stderr"] {
+        let dir = TempDir::new().unwrap();
+        let d = dir.path();
+        let pw = leaked_db(d, run_seed());
+        test_plugin(d, mode, "");
+        let out = rotate(d, &["report.json", "--execute", "--yes"]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{mode}: {}\n{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(
+            stdout(&out).contains("the plugin echoed a secret value"),
+            "{mode}: {}",
+            stdout(&out)
+        );
+        assert_output_clean(mode, &out, &[&pw]);
+        assert_files_clean(d, &[&pw], &["app.env"]);
+        let records = audit(&d.join(".leaksweep/rotate-audit.jsonl"));
+        assert!(records.iter().any(|r| r["event"] == "failed"), "{mode}");
+    }
+}
+
+#[test]
+fn exec_plugin_gets_a_cleared_environment_and_no_secret_in_argv() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    // The real interpreter, not a wrapper script (pyenv shims add variables of their own).
+    let py = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .unwrap();
+    let py = String::from_utf8(py.stdout).unwrap().trim().to_string();
+    fs::write(d.join("plugin.py"), TEST_PLUGIN).unwrap();
+    config(
+        d,
+        &format!("[{py:?}, \"plugin.py\", \"--mode\", \"env\"]"),
+        "pass_env = [\"PASSME\"]",
+    );
+    let out = rotate(d, &["report.json", "--execute", "--yes"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let seen: Value =
+        serde_json::from_str(&fs::read_to_string(d.join("plugin-env.json")).unwrap()).unwrap();
+    let env = seen["env"].as_object().unwrap();
+    assert_eq!(env.get("PASSME").and_then(Value::as_str), Some("passed"));
+    assert!(!env.contains_key("LSW_CANARY_ENV"), "{env:?}");
+    let allowed = ["PATH", "HOME", "LANG", "TMPDIR", "PASSME", "LC_CTYPE"];
+    for k in env.keys() {
+        assert!(
+            allowed.contains(&k.as_str()),
+            "unexpected variable {k} in the plugin's environment"
+        );
+    }
+    let argv: Vec<&str> = seen["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(argv[1..], ["--mode", "env", "--leaksweep-plugin"]);
+    assert_output_clean(
+        "env",
+        &out,
+        &[&pw, "canary-env-value-must-not-reach-plugins"],
+    );
+    assert_files_clean(d, &[&pw], &["app.env"]);
+}
+
+#[test]
+fn exec_plugin_timeout_and_retryable_failure_are_retried_after_verifying() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    test_plugin(d, "flaky", "timeout_ms = 800");
+    let out = rotate(d, &["report.json", "--execute", "--yes"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("rotated "), "{}", stdout(&out));
+    let records = audit(&d.join(".leaksweep/rotate-audit.jsonl"));
+    let kinds: Vec<&str> = records
+        .iter()
+        .filter(|r| r["event"] == "attempt_failed")
+        .map(|r| r["error_kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["timeout", "throttled"], "{records:?}");
+    let counts: Value =
+        serde_json::from_str(&fs::read_to_string(d.join("plugin-state.json")).unwrap()).unwrap();
+    assert_eq!(counts["rotate"], 3);
+    assert_output_clean("flaky", &out, &[&pw]);
+}
+
+#[test]
+fn exec_plugin_without_hello_is_reported() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    test_plugin(d, "silent", "hello_timeout_ms = 300");
+    let started = std::time::Instant::now();
+    let out = rotate(d, &["report.json", "--locate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("printed no hello within 300 ms"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "the silent plugin was killed"
+    );
+    assert_output_clean("silent", &out, &[&pw]);
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// History findings name a commit and a path: the value is re-read from that blob even
+/// though the file no longer holds it.
+#[test]
+fn exec_history_finding_is_reread_from_its_blob() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    let report: Value =
+        serde_json::from_str(&fs::read_to_string(d.join("report.json")).unwrap()).unwrap();
+    let f = &report["findings"][0];
+    git(d, &["init", "-q"]);
+    git(d, &["add", "app.env"]);
+    git(d, &["commit", "-q", "-m", "add config"]);
+    let commit = git(d, &["rev-parse", "HEAD"]);
+    fs::write(d.join("app.env"), "DATABASE_URL=${DATABASE_URL}\n").unwrap();
+    git(d, &["commit", "-q", "-am", "use the environment"]);
+    let line = |commit: &str| {
+        json!({"rule_id": f["rule_id"], "path": "app.env", "fingerprint": f["fingerprint"], "commit": commit, "secret": f["secret"]})
+            .to_string()
+    };
+    fs::write(
+        d.join("history.jsonl"),
+        format!(
+            "{}\n{}\n",
+            line("0123456789abcdef0123456789abcdef01234567"),
+            line(&commit)
+        ),
+    )
+    .unwrap();
+    fs::write(
+        d.join("store.json"),
+        json!({"secrets": {"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}}).to_string(),
+    )
+    .unwrap();
+    let cmd = format!(
+        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
+        example_plugin()
+    );
+    config(d, &cmd, "");
+    let out = rotate(d, &["history.jsonl", "--locate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("is the current value of plug:app/db#password"),
+        "{}",
+        stdout(&out)
+    );
+    // The first line names a commit that does not exist: skipped with a reason.
+    assert!(
+        stderr(&out).contains("commit not in the repository"),
+        "{}",
+        stderr(&out)
+    );
+    // A worktree finding whose file changed since the report is skipped, not guessed.
+    let out2 = rotate(d, &["report.json", "--locate"]);
+    assert!(
+        stderr(&out2).contains("no longer found in app.env"),
+        "{}",
+        stderr(&out2)
+    );
+    for o in [&out, &out2] {
+        assert_output_clean("history", o, &[&pw]);
+    }
+}
+
+#[test]
+fn exec_execute_without_a_terminal_needs_yes() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    fs::write(
+        d.join("store.json"),
+        json!({"secrets": {"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}}).to_string(),
+    )
+    .unwrap();
+    let cmd = format!(
+        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
+        example_plugin()
+    );
+    config(d, &cmd, "");
+    let before = fs::read(d.join("store.json")).unwrap();
+    let out = bin()
+        .current_dir(d)
+        .args(["rotate", "report.json", "--execute"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("pass --yes"), "{}", stderr(&out));
+    assert_eq!(fs::read(d.join("store.json")).unwrap(), before);
+    assert_output_clean("no-tty", &out, &[&pw]);
+}
+
+/// On a terminal, --execute asks first; anything but "yes" writes nothing. `script`
+/// (util-linux) gives the binary a pseudo-terminal.
+#[test]
+fn exec_execute_on_a_terminal_asks_for_confirmation() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipping: `script` (util-linux) is not installed");
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    fs::write(
+        d.join("store.json"),
+        json!({"secrets": {"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}}).to_string(),
+    )
+    .unwrap();
+    let cmd = format!(
+        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
+        example_plugin()
+    );
+    config(d, &cmd, "");
+    let on_tty = |answer: &str| {
+        let mut child = std::process::Command::new("script")
+            .current_dir(d)
+            .args([
+                "-qec",
+                &format!(
+                    "{} rotate report.json --execute",
+                    env!("CARGO_BIN_EXE_leaksweep")
+                ),
+                "/dev/null",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{answer}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let no = on_tty("no");
+    assert_eq!(no.status.code(), Some(2), "{}", stdout(&no));
+    assert!(stdout(&no).contains("Type \"yes\""), "{}", stdout(&no));
+    assert!(
+        stdout(&no).contains("nothing was written"),
+        "{}",
+        stdout(&no)
+    );
+    assert_eq!(store(d)["secrets"]["app/db"]["current"], 1);
+    let yes = on_tty("yes");
+    assert_eq!(yes.status.code(), Some(0), "{}", stdout(&yes));
+    assert_eq!(store(d)["secrets"]["app/db"]["current"], 2);
+    for o in [&no, &yes] {
+        assert_output_clean("tty", o, &[&pw]);
+    }
+}

@@ -1,0 +1,464 @@
+//! `leaksweep rotate` against a real OpenBao (Vault API) dev server started by `.ci/run`.
+//! Every test greps all outputs, the report, the audit log and the state file for the
+//! leaked and the new values.
+
+mod common;
+mod rotate_common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+use common::*;
+use rotate_common::*;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+fn rotate(dir: &Path, args: &[&str], token: &str) -> Output {
+    bin()
+        .current_dir(dir)
+        .arg("rotate")
+        .args(args)
+        .env("LSW_TEST_VAULT_TOKEN", token)
+        .output()
+        .expect("run leaksweep")
+}
+
+fn config(dir: &Path, addr: &str, prefix: &str, extra_routes: &str) {
+    fs::write(
+        dir.join(".leaksweep.toml"),
+        format!(
+            r#"
+[rotation]
+[rotation.retry]
+base_ms = 20
+cap_ms = 200
+
+[[rotation.backend]]
+name = "bao"
+kind = "openbao"
+address = "{addr}"
+token_env = "LSW_TEST_VAULT_TOKEN"
+locate_prefixes = ["{prefix}"]
+timeout_ms = 5000
+
+[[rotation.route]]
+rules = ["database-connection-uri"]
+backend = "bao"
+policy = {{ length = 40, charset = "alnum" }}
+{extra_routes}
+"#
+        ),
+    )
+    .unwrap();
+}
+
+/// A leaked database password in `.env`, also stored in the server under `prefix`.
+fn leaked_db(dir: &Path, seed: u64) -> String {
+    let (url, pw) = postgres_url(seed);
+    fs::write(dir.join(".env"), format!("APP=1\nDATABASE_URL={url}\n")).unwrap();
+    pw
+}
+
+fn scan_report(dir: &Path, extra: &[&str]) {
+    let mut args = vec!["scan", ".env", "--format", "json", "-o", "report.json"];
+    args.extend_from_slice(extra);
+    let out = run(dir, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+fn current(addr: &str, root: &str, path: &str) -> (u64, Value) {
+    let (s, v) = vault_call(addr, root, "GET", &format!("secret/data/{path}"), None);
+    assert_eq!(s, 200, "{v}");
+    (
+        v["data"]["metadata"]["version"].as_u64().unwrap(),
+        v["data"]["data"].clone(),
+    )
+}
+
+#[test]
+fn vault_locate_dry_run_rotate_and_rerun() {
+    let Some((addr, root)) = vault() else { return };
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let seed = run_seed();
+    let prefix = format!("lsw-{seed:x}");
+    let pw = leaked_db(d, seed);
+    let decoy = random_alnum(seed ^ 7, 24);
+    for (path, data) in [
+        (
+            format!("{prefix}/db"),
+            json!({"user": "app", "password": pw}),
+        ),
+        (format!("{prefix}/team/legacy"), json!({"dsn_password": pw})),
+        (format!("{prefix}/unrelated"), json!({"password": decoy})),
+    ] {
+        let (s, v) = vault_call(
+            &addr,
+            &root,
+            "POST",
+            &format!("secret/data/{path}"),
+            Some(json!({"data": data})),
+        );
+        assert_eq!(s, 200, "{v}");
+    }
+    config(d, &addr, &prefix, "");
+    scan_report(d, &[]);
+    let mut outputs = Vec::new();
+
+    // Locate: both stored copies, named by backend, path and field.
+    let out = rotate(d, &["report.json", "--locate"], &root);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("is the current value of bao:secret/{prefix}/db#password and bao:secret/{prefix}/team/legacy#dsn_password")),
+        "{text}"
+    );
+    assert!(!text.contains("unrelated"), "{text}");
+    outputs.push(out);
+
+    // Dry run (the default): a plan, read-only checks, and nothing written.
+    let out = rotate(d, &["report.json"], &root);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("dry run"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "-> bao:secret/{prefix}/db#password: rotate (new version, 40 chars alnum)"
+        )),
+        "{text}"
+    );
+    assert_eq!(text.matches("would-do").count(), 2, "{text}");
+    assert_eq!(current(&addr, &root, &format!("{prefix}/db")).0, 1);
+    assert_eq!(current(&addr, &root, &format!("{prefix}/team/legacy")).0, 1);
+    assert!(!d.join(".leaksweep/rotate-state.json").exists());
+    outputs.push(out);
+
+    // Execute: a new version with a fresh value; the old version stays for rollback.
+    let out = rotate(d, &["report.json", "--execute", "--yes"], &root);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert_eq!(text.matches("rotated ").count(), 2, "{text}");
+    assert!(text.contains("version 1 -> 2"), "{text}");
+    let (v, data) = current(&addr, &root, &format!("{prefix}/db"));
+    assert_eq!(v, 2);
+    assert_eq!(data["user"], "app", "other fields are kept");
+    let new_db = data["password"].as_str().unwrap().to_string();
+    assert_eq!(new_db.len(), 40);
+    assert!(new_db.bytes().all(|b| b.is_ascii_alphanumeric()));
+    assert_ne!(new_db, pw);
+    let (_, old) = vault_call(
+        &addr,
+        &root,
+        "GET",
+        &format!("secret/data/{prefix}/db?version=1"),
+        None,
+    );
+    assert_eq!(
+        old["data"]["data"]["password"],
+        pw.as_str(),
+        "version 1 kept for rollback"
+    );
+    let (v2, legacy) = current(&addr, &root, &format!("{prefix}/team/legacy"));
+    assert_eq!(v2, 2);
+    let new_legacy = legacy["dsn_password"].as_str().unwrap().to_string();
+    assert_ne!(new_legacy, new_db, "each target gets its own value");
+    let (vu, _) = current(&addr, &root, &format!("{prefix}/unrelated"));
+    assert_eq!(vu, 1, "a secret holding another value is not touched");
+    outputs.push(out);
+
+    // Re-run: nothing is rotated a second time.
+    let out = rotate(d, &["report.json", "--execute", "--yes"], &root);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).matches("already-done").count(),
+        2,
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(current(&addr, &root, &format!("{prefix}/db")).0, 2);
+    outputs.push(out);
+    // Even without the state file, the target no longer holds the leaked value.
+    let out = rotate(
+        d,
+        &[
+            "report.json",
+            "--execute",
+            "--yes",
+            "--state",
+            "other-state.json",
+        ],
+        &root,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(current(&addr, &root, &format!("{prefix}/db")).0, 2);
+    outputs.push(out);
+
+    // The audit log: 0600, every step, version ids, and no value.
+    let log = d.join(".leaksweep/rotate-audit.jsonl");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&log).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let records = audit(&log);
+    let events: Vec<&str> = records
+        .iter()
+        .map(|r| r["event"].as_str().unwrap())
+        .collect();
+    for e in [
+        "located",
+        "planned",
+        "would_rotate",
+        "attempt",
+        "done",
+        "skipped",
+    ] {
+        assert!(events.contains(&e), "no {e} event in {events:?}");
+    }
+    let done = records
+        .iter()
+        .find(|r| r["event"] == "done" && r["status"] == "rotated")
+        .unwrap();
+    assert_eq!(done["previous_version"], "1");
+    assert_eq!(done["new_version"], "2");
+    assert!(done["idempotency_key"]
+        .as_str()
+        .unwrap()
+        .starts_with("lsw1-"));
+
+    let canaries = [pw.as_str(), new_db.as_str(), new_legacy.as_str()];
+    for (i, o) in outputs.iter().enumerate() {
+        assert_output_clean(&format!("run {i}"), o, &canaries);
+    }
+    assert_files_clean(d, &canaries, &[".env"]);
+}
+
+#[test]
+fn vault_token_revocation() {
+    let Some((addr, root)) = vault() else { return };
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let (s, v) = vault_call(
+        &addr,
+        &root,
+        "POST",
+        "auth/token/create",
+        Some(json!({"policies": ["default"], "ttl": "1h"})),
+    );
+    assert_eq!(s, 200, "{v}");
+    let leaked = v["auth"]["client_token"].as_str().unwrap().to_string();
+    fs::write(d.join(".env"), format!("VAULT_TOKEN={leaked}\n")).unwrap();
+    config(
+        d,
+        &addr,
+        "none",
+        "[[rotation.route]]\nrules = [\"vault-service-token\", \"vault-legacy-token\"]\nbackend = \"bao\"\naction = \"revoke\"\n",
+    );
+    scan_report(d, &[]);
+    let alive = || vault_call(&addr, &leaked, "GET", "auth/token/lookup-self", None).0 == 200;
+    assert!(alive());
+
+    let dry = rotate(d, &["report.json"], &root);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).contains("bao (revoke the credential): revoke"),
+        "{}",
+        stdout(&dry)
+    );
+    assert!(alive(), "a dry run revokes nothing");
+
+    let exec = rotate(d, &["report.json", "--execute", "--yes"], &root);
+    assert_eq!(
+        exec.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&exec),
+        stderr(&exec)
+    );
+    assert!(stdout(&exec).contains("revoked "), "{}", stdout(&exec));
+    assert!(!alive(), "the leaked token is revoked");
+
+    let again = rotate(d, &["report.json", "--execute", "--yes"], &root);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        stdout(&again).contains("already-done"),
+        "{}",
+        stdout(&again)
+    );
+
+    for o in [&dry, &exec, &again] {
+        assert_output_clean("revoke", o, &[&leaked]);
+    }
+    assert_files_clean(d, &[&leaked], &[".env"]);
+}
+
+#[test]
+fn vault_retries_injected_503_and_throttling() {
+    let Some((addr, root)) = vault() else { return };
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let seed = run_seed();
+    let prefix = format!("lsw-{seed:x}");
+    let pw = leaked_db(d, seed);
+    let (s, _) = vault_call(
+        &addr,
+        &root,
+        "POST",
+        &format!("secret/data/{prefix}/db"),
+        Some(json!({"data": {"password": pw}})),
+    );
+    assert_eq!(s, 200);
+    // Requests 0 and 1 fail with 503, the first write with 429; the rest pass.
+    let proxy = Proxy::start(&addr, |n, head| {
+        if n < 2 {
+            Fault::Reply(response(
+                "503 Service Unavailable",
+                r#"{"errors":["Vault is sealed"]}"#,
+            ))
+        } else if head.starts_with("POST") && head.contains("/data/") && !head.contains("lookup") {
+            static ONCE: std::sync::Once = std::sync::Once::new();
+            let mut fault = Fault::Pass;
+            ONCE.call_once(|| {
+                fault = Fault::Reply(response(
+                    "429 Too Many Requests",
+                    r#"{"errors":["rate limit quota exceeded"]}"#,
+                ));
+            });
+            fault
+        } else {
+            Fault::Pass
+        }
+    });
+    config(d, &proxy.url, &prefix, "");
+    scan_report(d, &[]);
+    let out = rotate(d, &["report.json", "--execute", "--yes"], &root);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let (v, data) = current(&addr, &root, &format!("{prefix}/db"));
+    assert_eq!(v, 2, "exactly one new version despite the retries");
+    let records = audit(&d.join(".leaksweep/rotate-audit.jsonl"));
+    let kinds: Vec<&str> = records
+        .iter()
+        .filter(|r| r["event"] == "attempt_failed")
+        .map(|r| r["error_kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "unavailable").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "throttled").count(),
+        1,
+        "{kinds:?}"
+    );
+    let new = data["password"].as_str().unwrap().to_string();
+    assert_output_clean("retry", &out, &[&pw, &new]);
+    assert_files_clean(d, &[&pw, &new], &[".env"]);
+}
+
+#[test]
+fn vault_errors_name_the_cause_and_the_fix() {
+    let Some((addr, root)) = vault() else { return };
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let seed = run_seed();
+    let prefix = format!("lsw-{seed:x}");
+    let pw = leaked_db(d, seed);
+    let (s, _) = vault_call(
+        &addr,
+        &root,
+        "POST",
+        &format!("secret/data/{prefix}/db"),
+        Some(json!({"data": {"password": pw}})),
+    );
+    assert_eq!(s, 200);
+    scan_report(d, &[]);
+
+    // A wrong token: 403 from the server, explained as a token problem.
+    config(d, &addr, &prefix, "");
+    let out = rotate(
+        d,
+        &["report.json", "--locate"],
+        "s.NotARealToken000000000000",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("expired, revoked or wrong"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("$LSW_TEST_VAULT_TOKEN"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A token that may read but not write (not even look itself up): names the missing
+    // capability and path, not a token problem.
+    let policy = format!(
+        "path \"secret/data/{prefix}/*\" {{ capabilities = [\"read\"] }}\npath \"secret/metadata/{prefix}/*\" {{ capabilities = [\"list\", \"read\"] }}\npath \"secret/metadata/{prefix}\" {{ capabilities = [\"list\"] }}"
+    );
+    let name = format!("ro-{prefix}");
+    let (s, _) = vault_call(
+        &addr,
+        &root,
+        "PUT",
+        &format!("sys/policies/acl/{name}"),
+        Some(json!({"policy": policy})),
+    );
+    assert_eq!(s, 204);
+    let (_, t) = vault_call(
+        &addr,
+        &root,
+        "POST",
+        "auth/token/create",
+        Some(json!({"policies": [name], "no_default_policy": true, "ttl": "10m"})),
+    );
+    let ro = t["auth"]["client_token"].as_str().unwrap().to_string();
+    let out = rotate(d, &["report.json", "--execute", "--yes"], &ro);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains(&format!("lacks `update` on secret/data/{prefix}/db")),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(current(&addr, &root, &format!("{prefix}/db")).0, 1);
+
+    // A target on a mount that does not exist: 404, wrong path or mount.
+    config(
+        d,
+        &addr,
+        &prefix,
+        "[[rotation.route]]\nrules = [\"database-connection-uri\"]\nbackend = \"bao\"\ntarget = \"nosuchmount/app/db#password\"\n",
+    );
+    let out = rotate(d, &["report.json"], &root);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("wrong path or mount"),
+        "{}",
+        stdout(&out)
+    );
+    assert_output_clean("errors", &out, &[&pw, &ro, &root]);
+}
