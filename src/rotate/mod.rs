@@ -19,6 +19,7 @@ use crate::secret::Secret;
 // Cloud backends (issue #8): Azure Key Vault, GCP Secret Manager, OCI Vault, Kubernetes.
 pub mod azure;
 pub mod cloud;
+pub mod gcp;
 pub mod jwt;
 
 /// A stored secret in a backend: `vault:secret/app/db#password`, `aws:prod/app/db`.
