@@ -9,3 +9,4 @@ mod harness;
 
 mod azure;
 mod gcp;
+mod oci;
