@@ -95,11 +95,6 @@ impl Req {
         }
     }
 
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Req {
-        self.headers.push((name.to_string(), value.into()));
-        self
-    }
-
     /// The URL without its query, for messages.
     pub fn what(&self) -> String {
         format!("{} {}", self.method, strip_query(&self.url))
@@ -173,10 +168,6 @@ impl Http {
             backend: backend.to_string(),
             settings,
         }
-    }
-
-    pub fn backend(&self) -> &str {
-        &self.backend
     }
 
     /// Sends `req`, retrying throttling (and 5xx on reads) as the module doc says. `auth`

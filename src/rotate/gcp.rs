@@ -482,8 +482,7 @@ impl GcpSecretManager {
             ));
         }
         let id = match target.path.split('/').collect::<Vec<_>>().as_slice() {
-            [id] => *id,
-            ["projects", _, "secrets", id] => *id,
+            [id] | ["projects", _, "secrets", id] => *id,
             _ => "",
         };
         if id.is_empty()

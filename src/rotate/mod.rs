@@ -21,6 +21,7 @@ pub mod azure;
 pub mod cloud;
 pub mod gcp;
 pub mod jwt;
+pub mod kubernetes;
 pub mod oci;
 
 /// A stored secret in a backend: `vault:secret/app/db#password`, `aws:prod/app/db`.

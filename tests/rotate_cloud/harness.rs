@@ -76,7 +76,7 @@ impl Server {
         }
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let req = ureq::request(method, &format!("{}{path}", self.base));
         let resp = match body {
             Some(b) => req.send_string(&b.to_string()),
@@ -93,7 +93,7 @@ impl Server {
 
     /// Seeds provider state (tokens, secrets, ...).
     pub fn seed(&self, data: Value) {
-        self.call("POST", "/_ctl/seed", Some(&data));
+        self.call("POST", "/_ctl/seed", Some(data));
     }
 
     /// Injects a fault: the next `count` requests under `path` (and `method`, if given)
@@ -109,7 +109,7 @@ impl Server {
         self.call(
             "POST",
             "/_ctl/faults",
-            Some(&serde_json::json!({
+            Some(serde_json::json!({
                 "method": method, "path": path, "status": status, "count": count,
                 "retry_after": retry_after,
             })),
@@ -121,7 +121,7 @@ impl Server {
         self.call(
             "POST",
             "/_ctl/faults",
-            Some(&serde_json::json!({
+            Some(serde_json::json!({
                 "method": method, "path": path, "status": status, "count": 1, "echo_body": true,
             })),
         );

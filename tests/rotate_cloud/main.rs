@@ -9,4 +9,5 @@ mod harness;
 
 mod azure;
 mod gcp;
+mod kube;
 mod oci;
