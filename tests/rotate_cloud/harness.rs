@@ -32,7 +32,9 @@ impl Server {
         let ready = dir.path().join("ready.json");
         let stderr = dir.path().join("server.log");
         let log = std::fs::File::create(&stderr).expect("server log");
-        let mut child = Command::new("python3")
+        // `.ci/run` points this at a venv that has tests/contract_servers/requirements.txt.
+        let python = std::env::var("LEAKSWEEP_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let mut child = Command::new(&python)
             .arg(servers_dir().join(script))
             .args(["--port", "0", "--ready-file"])
             .arg(&ready)
@@ -42,7 +44,7 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .expect("python3 must be installed to run the contract servers");
+            .unwrap_or_else(|e| panic!("{python}: {e} (Python 3.11+ runs the contract servers)"));
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(text) = std::fs::read_to_string(&ready) {
