@@ -259,6 +259,26 @@ impl Http {
     }
 
     fn transport_error(&self, req: &Req, t: &ureq::Transport) -> BackendError {
+        // The source chain names TLS failures (e.g. "invalid peer certificate: UnknownIssuer").
+        let mut detail = String::new();
+        let mut src = std::error::Error::source(t);
+        while let Some(e) = src {
+            detail = e.to_string();
+            src = e.source();
+        }
+        let tls =
+            detail.contains("certificate") || detail.contains("tls") || detail.contains("TLS");
+        if tls {
+            return self.err(
+                ErrorKind::Unavailable,
+                format!(
+                    "{}: the TLS handshake failed ({detail}): the server's certificate is not \
+                     trusted or not valid for this host; configure its CA (for Kubernetes: \
+                     certificate-authority in the kubeconfig)",
+                    req.what()
+                ),
+            );
+        }
         let (kind, hint) = match t.kind() {
             ureq::ErrorKind::ConnectionFailed => (
                 ErrorKind::Unavailable,

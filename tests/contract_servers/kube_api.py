@@ -102,6 +102,10 @@ class Kube(Handler):
     def user(self):
         tok = self.bearer()
         u = self.server.state["users"].get(tok) if tok else None
+        peer = getattr(self.connection, "getpeercert", lambda: None)()
+        if u is None and peer:
+            cn = dict(x[0] for x in peer.get("subject", ())).get("commonName")
+            u = self.server.state["users"].get(f"cert:{cn}")
         if u is None:
             raise status(401, "Unauthorized", "Unauthorized")
         return u
@@ -199,8 +203,21 @@ class Kube(Handler):
 
 def start(srv, args):
     srv.state = {"users": {}, "namespaces": ["default"], "secrets": {}, "rv": 1000}
-    return {}
+    if not args.tls:
+        return {}
+    # TLS with a test CA; client certificates are optional (verified when sent) and map to
+    # the seeded user "cert:<CN>", as the apiserver maps a client certificate's CN.
+    import os
+    import ssl
+    import rsakeys
+    files = rsakeys.tls_files(os.getcwd())
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(files["server_cert"], files["server_key"])
+    ctx.load_verify_locations(files["ca"])
+    ctx.verify_mode = ssl.CERT_OPTIONAL
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    return dict(files, base=f"https://127.0.0.1:{srv.server_address[1]}")
 
 
 if __name__ == "__main__":
-    serve(Kube, on_start=start)
+    serve(Kube, extra_args=[(["--tls"], {"action": "store_true"})], on_start=start)

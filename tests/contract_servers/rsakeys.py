@@ -51,5 +51,60 @@ def verify(public_key, signature, message):
         return False
 
 
+def tls_files(directory):
+    """A test CA, a server certificate for 127.0.0.1 and a client certificate (CN
+    "leaksweep-rotator", EC P-256 key in SEC1 PEM), all PEM files in directory.
+    Returns their paths."""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def name(cn):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    def write(fname, data):
+        path = os.path.join(directory, fname)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return path
+
+    def cert(subject, key, issuer, issuer_key, ca=False, san=None, eku=None):
+        b = (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(name(issuer))
+             .public_key(key.public_key()).serial_number(x509.random_serial_number())
+             .not_valid_before(now - datetime.timedelta(minutes=5))
+             .not_valid_after(now + datetime.timedelta(days=1))
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if ca:
+            b = b.add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+        if san:
+            b = b.add_extension(x509.SubjectAlternativeName(san), critical=False)
+        if eku:
+            b = b.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+        return b.sign(issuer_key, hashes.SHA256())
+
+    pem = serialization.Encoding.PEM
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = cert("leaksweep-test-ca", ca_key, "leaksweep-test-ca", ca_key, ca=True)
+    srv_key = ec.generate_private_key(ec.SECP256R1())
+    srv = cert("127.0.0.1", srv_key, "leaksweep-test-ca", ca_key,
+               san=[x509.IPAddress(ipaddress.ip_address("127.0.0.1"))], eku=[ExtendedKeyUsageOID.SERVER_AUTH])
+    cli_key = ec.generate_private_key(ec.SECP256R1())
+    cli = cert("leaksweep-rotator", cli_key, "leaksweep-test-ca", ca_key, eku=[ExtendedKeyUsageOID.CLIENT_AUTH])
+    trad = serialization.PrivateFormat.TraditionalOpenSSL
+    none = serialization.NoEncryption()
+    return {
+        "ca": write("ca.pem", ca.public_bytes(pem)),
+        "server_cert": write("server.pem", srv.public_bytes(pem)),
+        "server_key": write("server-key.pem", srv_key.private_bytes(pem, trad, none)),
+        "client_cert": write("client.pem", cli.public_bytes(pem)),
+        "client_key": write("client-key.pem", cli_key.private_bytes(pem, trad, none)),
+    }
+
+
 def b64url_decode(s):
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))

@@ -50,9 +50,12 @@ impl Server {
             if let Ok(text) = std::fs::read_to_string(&ready) {
                 let info: Value = serde_json::from_str(&text).expect("ready file JSON");
                 let port = info["port"].as_u64().expect("port");
+                let base = info["base"]
+                    .as_str()
+                    .map_or_else(|| format!("http://127.0.0.1:{port}"), str::to_string);
                 return Some(Server {
                     child,
-                    base: format!("http://127.0.0.1:{port}"),
+                    base,
                     info,
                     stderr,
                     dir,
@@ -79,7 +82,9 @@ impl Server {
     }
 
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let req = ureq::request(method, &format!("{}{path}", self.base));
+        let req = self
+            .agent()
+            .request(method, &format!("{}{path}", self.base));
         let resp = match body {
             Some(b) => req.send_string(&b.to_string()),
             None => req.call(),
@@ -91,6 +96,27 @@ impl Server {
             }
             Err(e) => panic!("control call {method} {path}: {e}"),
         }
+    }
+
+    /// An agent that trusts the server's test CA when it serves TLS.
+    fn agent(&self) -> ureq::Agent {
+        let Some(ca) = self.info["ca"].as_str() else {
+            return ureq::Agent::new();
+        };
+        let pem = std::fs::read(ca).expect("test CA");
+        let mut roots = rustls::RootCertStore::empty();
+        let der = pem_der(&pem);
+        roots.add(der.into()).expect("test CA certificate");
+        let cfg = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        ureq::AgentBuilder::new()
+            .tls_config(std::sync::Arc::new(cfg))
+            .build()
     }
 
     /// Seeds provider state (tokens, secrets, ...).
@@ -207,4 +233,14 @@ pub fn assert_no_canary(what: &str, text: &str, canaries: &[&str]) {
 /// environment variables give each variable a unique name, so no lock is needed.
 pub fn set_env(var: &str, value: &str) {
     std::env::set_var(var, value);
+}
+
+/// The DER bytes of the first PEM block.
+fn pem_der(pem: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let text = String::from_utf8_lossy(pem);
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("PEM base64")
 }

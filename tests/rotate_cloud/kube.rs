@@ -404,3 +404,82 @@ fn kube_exec_credential_plugin_supplies_the_token() {
         .expect("locate with an exec plugin");
     assert_eq!(found.len(), 1);
 }
+
+#[test]
+fn kube_tls_with_the_cluster_ca_and_a_client_certificate() {
+    let Some(srv) = Server::start("kube_api.py", &["--tls"]) else {
+        return;
+    };
+    let leaked = canary("KUS");
+    let new = canary("KUT");
+    srv.seed(json!({
+        "users": {"cert:leaksweep-rotator": {"name": "leaksweep-rotator", "rules": rw_all(), "cluster_list_secrets": true}},
+        "secrets": [{"namespace": "team-a", "name": "db", "data": {"password": leaked}}],
+    }));
+    use base64::Engine as _;
+    let b64 = |field: &str| {
+        base64::engine::general_purpose::STANDARD
+            .encode(std::fs::read(srv.info[field].as_str().unwrap()).unwrap())
+    };
+    let user = format!(
+        "    client-certificate-data: {}\n    client-key-data: {}",
+        b64("client_cert"),
+        b64("client_key")
+    );
+    let kc = kubeconfig(&srv, "kc-tls", &user);
+    // The cluster's CA, inline.
+    let text = std::fs::read_to_string(&kc).unwrap().replace(
+        &format!("    server: {}\n", srv.base),
+        &format!(
+            "    server: {}\n    certificate-authority-data: {}\n",
+            srv.base,
+            b64("ca")
+        ),
+    );
+    std::fs::write(&kc, text).unwrap();
+    let cfg: KubernetesConfig =
+        toml::from_str(&format!("kubeconfig = \"{}\"", kc.display())).unwrap();
+    let k = Kubernetes::new("k8s", cfg).expect("TLS backend");
+    let found = k
+        .locate(&Secret::new(leaked.clone().into_bytes()))
+        .expect("locate over TLS with a client certificate");
+    assert_eq!(found.len(), 1);
+    let done = k
+        .rotate(
+            &found[0],
+            &Secret::new(new.clone().into_bytes()),
+            "k",
+            false,
+        )
+        .expect("rotate over TLS");
+    assert_eq!(done.status, RotateStatus::Rotated);
+
+    // Without the cluster CA the server is not trusted: nothing is sent.
+    let untrusted = srv.dir.path().join("kc-untrusted");
+    std::fs::write(
+        &untrusted,
+        std::fs::read_to_string(&kc)
+            .unwrap()
+            .replace(&b64("ca"), &b64("client_cert")),
+    )
+    .unwrap();
+    let cfg: KubernetesConfig = toml::from_str(&format!(
+        "kubeconfig = \"{}\"\nretries = 0",
+        untrusted.display()
+    ))
+    .unwrap();
+    let e = Kubernetes::new("k8s", cfg)
+        .unwrap()
+        .locate(&Secret::new(leaked.clone().into_bytes()))
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Unavailable, "{e}");
+    assert!(
+        e.message.contains("certificate"),
+        "the message names the TLS problem: {e}"
+    );
+    assert_no_canary(
+        "outcomes and errors",
+        &format!("{found:?}{done:?}{e}"),
+        &[&leaked, &new],
+    );
+}
