@@ -7,7 +7,9 @@ Handler, implements route(), and calls serve(). A server:
 - keeps all state in memory; the test drives it through /_ctl/ endpoints:
     POST /_ctl/seed      provider-specific initial state (tokens, secrets, ...)
     POST /_ctl/faults    {"method": "PUT"|null, "path": "/prefix", "status": 429,
-                          "count": 2, "retry_after": 1, "echo_body": false}
+                          "count": 2, "retry_after": 1, "echo_body": false,
+                          "after": false}   (after: the request is processed, then
+                          the answer is replaced by the fault: a lost answer)
     GET  /_ctl/requests  [{"method", "path", "status"}] of every provider request
     GET  /_ctl/state     provider-specific dump (values included: the test reads them)
 - logs one line per request to stderr: method, path without query, status. Never a
@@ -81,10 +83,14 @@ class Handler(BaseHTTPRequestHandler):
         sys.stderr.flush()
 
     def provider(self, method, path, query, body):
+        lost = None
         with self.server.lock:
             for f in self.server.faults:
                 if f["count"] > 0 and path.startswith(f["path"]) and f.get("method") in (None, method):
                     f["count"] -= 1
+                    if f.get("after"):  # process the request, then lose the answer
+                        lost = f
+                        break
                     hdrs = {}
                     if f.get("retry_after") is not None:
                         hdrs["Retry-After"] = str(f["retry_after"])
@@ -95,11 +101,12 @@ class Handler(BaseHTTPRequestHandler):
         try:
             with self.server.lock:
                 obj = self.route(method, path, query, body)
-            if isinstance(obj, tuple):
-                return obj
-            return 200, obj, {}
+            result = obj if isinstance(obj, tuple) else (200, obj, {})
         except Reply as r:
-            return r.status, r.body, r.headers
+            result = (r.status, r.body, r.headers)
+        if lost is not None:
+            return lost["status"], self.error_body(lost["status"], "Injected", "answer lost after the write"), {}
+        return result
 
     def control(self, method, path, body):
         data = json.loads(body or b"{}")

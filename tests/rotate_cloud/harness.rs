@@ -1,5 +1,7 @@
 //! Starts a contract server from `tests/contract_servers/` on a free 127.0.0.1 port and
 //! talks to its `/_ctl/` endpoints. The server is killed (by its PID) when dropped.
+//! Shared by `rotate_cloud` and `rotate_cloud_cli`, each of which uses a part.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -140,6 +142,18 @@ impl Server {
             Some(serde_json::json!({
                 "method": method, "path": path, "status": status, "count": count,
                 "retry_after": retry_after,
+            })),
+        );
+    }
+
+    /// Lets the next matching request do its work, then answers `status` instead (the
+    /// answer to a write that landed is lost).
+    pub fn lose_answer(&self, method: &str, path: &str, status: u16) {
+        self.call(
+            "POST",
+            "/_ctl/faults",
+            Some(serde_json::json!({
+                "method": method, "path": path, "status": status, "count": 1, "after": true,
             })),
         );
     }
