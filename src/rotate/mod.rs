@@ -16,14 +16,6 @@
 
 use crate::secret::Secret;
 
-// Cloud backends (issue #8): Azure Key Vault, GCP Secret Manager, OCI Vault, Kubernetes.
-pub mod azure;
-pub mod cloud;
-pub mod gcp;
-pub mod jwt;
-pub mod kubernetes;
-pub mod oci;
-
 /// A stored secret in a backend: `vault:secret/app/db#password`, `aws:prod/app/db`.
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
@@ -145,3 +137,11 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+// Cloud backends (issue #8): Azure Key Vault, GCP Secret Manager, OCI Vault, Kubernetes.
+pub mod azure;
+pub mod cloud;
+pub mod gcp;
+pub mod jwt;
+pub mod kubernetes;
+pub mod oci;
