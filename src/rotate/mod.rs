@@ -41,6 +41,14 @@ impl std::fmt::Display for Location {
     }
 }
 
+// Cloud backends (issue #8): Azure Key Vault, GCP Secret Manager, OCI Vault, Kubernetes.
+pub mod azure;
+pub mod cloud;
+pub mod gcp;
+pub mod jwt;
+pub mod kubernetes;
+pub mod oci;
+
 /// What a successful (or planned) rotation did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -137,11 +145,3 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
-
-// Cloud backends (issue #8): Azure Key Vault, GCP Secret Manager, OCI Vault, Kubernetes.
-pub mod azure;
-pub mod cloud;
-pub mod gcp;
-pub mod jwt;
-pub mod kubernetes;
-pub mod oci;
