@@ -483,3 +483,70 @@ fn kube_tls_with_the_cluster_ca_and_a_client_certificate() {
         &[&leaked, &new],
     );
 }
+
+#[test]
+fn kube_cross_check_against_kmock() {
+    // kmock (PyPI) is a third-party Kubernetes-shaped emulator: the happy path must work
+    // against it too, so the backend does not depend on kube_api.py's reading of the API.
+    let Some(srv) = Server::start("kmock_server.py", &[]) else {
+        return;
+    };
+    let leaked = canary("KMK");
+    let new = canary("KMN");
+    use base64::Engine as _;
+    let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    for (ns, name, value) in [
+        ("prod", "db", leaked.as_str()),
+        ("prod", "other", "unrelated-value"),
+    ] {
+        let body = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": name, "namespace": ns},
+            "type": "Opaque", "data": {"user": enc("app"), "password": enc(value)}});
+        ureq::post(&format!("{}/api/v1/namespaces/{ns}/secrets", srv.base))
+            .send_string(&body.to_string())
+            .expect("kmock create");
+    }
+    let k = backend(&srv, "kmock-ignores-tokens", "");
+    let leaked_s = Secret::new(leaked.clone().into_bytes());
+    let new_s = Secret::new(new.clone().into_bytes());
+    let found = k.locate(&leaked_s).expect("locate on kmock");
+    let got: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert_eq!(got, ["k8s:prod/db#password"]);
+    let dry = k
+        .rotate(&found[0], &new_s, "lsw1-kmock", true)
+        .expect("dry run");
+    assert_eq!(dry.status, RotateStatus::WouldRotate);
+    assert!(!k.verify(&found[0], &leaked_s).expect("verify before"));
+    let done = k
+        .rotate(&found[0], &new_s, "lsw1-kmock", false)
+        .expect("rotate on kmock");
+    assert_eq!(done.status, RotateStatus::Rotated);
+    assert!(k.verify(&found[0], &leaked_s).expect("verify after"));
+    let obj: Value = serde_json::from_str(
+        &ureq::get(&format!("{}/api/v1/namespaces/prod/secrets/db", srv.base))
+            .call()
+            .expect("kmock get")
+            .into_string()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(obj["data"]["password"], json!(enc(&new)));
+    assert_eq!(
+        obj["data"]["user"],
+        json!(enc("app")),
+        "other keys untouched"
+    );
+    assert_eq!(
+        obj["metadata"]["annotations"]["leaksweep.io/rotation-op"],
+        json!("lsw1-kmock")
+    );
+    let again = k
+        .rotate(&found[0], &new_s, "lsw1-kmock", false)
+        .expect("re-run");
+    assert_eq!(again.status, RotateStatus::AlreadyApplied);
+    assert_no_canary(
+        "outcomes",
+        &format!("{found:?}{dry:?}{done:?}{again:?}"),
+        &[&leaked, &new],
+    );
+}
