@@ -72,6 +72,14 @@ impl std::fmt::Display for Location {
     }
 }
 
+// Cloud backends (issue #8): Azure Key Vault, GCP Secret Manager, OCI Vault, Kubernetes.
+pub mod azure;
+pub mod cloud;
+pub mod gcp;
+pub mod jwt;
+pub mod kubernetes;
+pub mod oci;
+
 /// What a successful (or planned) rotation did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
