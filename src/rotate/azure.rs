@@ -138,6 +138,15 @@ impl Drop for Bundle {
 }
 
 impl AzureKeyVault {
+    /// Builds the backend from its `[[rotation.backend]]` entry (`kind = "azure-keyvault"`).
+    pub fn from_def(def: &super::config::BackendDef) -> Result<AzureKeyVault, BackendError> {
+        let mut cfg: AzureConfig = def.settings()?;
+        cfg.client_secret_file = cfg
+            .client_secret_file
+            .map(|p| super::cloud::def_path(def, &p));
+        AzureKeyVault::new(&def.name, cfg)
+    }
+
     /// Builds the backend called `name` from its settings.
     pub fn new(name: &str, cfg: AzureConfig) -> Result<AzureKeyVault, BackendError> {
         let config = |m: String| berr(name, ErrorKind::Config, m);

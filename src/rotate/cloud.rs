@@ -450,6 +450,16 @@ pub(crate) fn read_credential(
     )))
 }
 
+/// A path from a backend's settings: `~/...` as is (expanded later), otherwise relative to
+/// the config file's directory.
+pub(crate) fn def_path(def: &super::config::BackendDef, p: &Path) -> std::path::PathBuf {
+    if p.starts_with("~") {
+        p.to_path_buf()
+    } else {
+        def.resolve(p)
+    }
+}
+
 /// Expands a leading `~/` with `$HOME`.
 pub(crate) fn expand_home(p: &Path) -> std::path::PathBuf {
     if let Ok(rest) = p.strip_prefix("~") {

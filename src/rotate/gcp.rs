@@ -137,6 +137,15 @@ impl Payload {
 }
 
 impl GcpSecretManager {
+    /// Builds the backend from its `[[rotation.backend]]` entry (`kind = "gcp-secretmanager"`).
+    pub fn from_def(def: &super::config::BackendDef) -> Result<GcpSecretManager, BackendError> {
+        let mut cfg: GcpConfig = def.settings()?;
+        cfg.credentials_file = cfg
+            .credentials_file
+            .map(|p| super::cloud::def_path(def, &p));
+        GcpSecretManager::new(&def.name, cfg)
+    }
+
     /// Builds the backend called `name` from its settings.
     pub fn new(name: &str, cfg: GcpConfig) -> Result<GcpSecretManager, BackendError> {
         let config = |m: String| berr(name, ErrorKind::Config, m);

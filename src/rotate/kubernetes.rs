@@ -439,6 +439,13 @@ fn now_rfc3339() -> String {
 }
 
 impl Kubernetes {
+    /// Builds the backend from its `[[rotation.backend]]` entry (`kind = "kubernetes"`).
+    pub fn from_def(def: &super::config::BackendDef) -> Result<Kubernetes, BackendError> {
+        let mut cfg: KubernetesConfig = def.settings()?;
+        cfg.kubeconfig = cfg.kubeconfig.map(|p| super::cloud::def_path(def, &p));
+        Kubernetes::new(&def.name, cfg)
+    }
+
     /// Builds the backend called `name` from its settings.
     pub fn new(name: &str, cfg: KubernetesConfig) -> Result<Kubernetes, BackendError> {
         let resolved = if cfg.in_cluster {

@@ -30,7 +30,16 @@ pub mod vault;
 use crate::secret::Secret;
 
 /// The backend kinds this build knows, for error messages and `--help`.
-pub const KINDS: &[&str] = &["vault", "openbao", "aws-secretsmanager", "exec"];
+pub const KINDS: &[&str] = &[
+    "vault",
+    "openbao",
+    "aws-secretsmanager",
+    "azure-keyvault",
+    "gcp-secretmanager",
+    "oci-vault",
+    "kubernetes",
+    "exec",
+];
 
 /// Builds the backend that a config entry describes: one match arm per `kind`.
 /// A new backend adds its arm here (and its name to [`KINDS`]).
@@ -38,6 +47,10 @@ pub fn build_backend(def: &config::BackendDef) -> Result<Box<dyn Backend>, Backe
     match def.kind.as_str() {
         "vault" | "openbao" => Ok(Box::new(vault::Vault::from_def(def)?)),
         "aws-secretsmanager" => Ok(Box::new(aws::SecretsManager::from_def(def)?)),
+        "azure-keyvault" => Ok(Box::new(azure::AzureKeyVault::from_def(def)?)),
+        "gcp-secretmanager" => Ok(Box::new(gcp::GcpSecretManager::from_def(def)?)),
+        "oci-vault" => Ok(Box::new(oci::OciVault::from_def(def)?)),
+        "kubernetes" => Ok(Box::new(kubernetes::Kubernetes::from_def(def)?)),
         "exec" => Ok(Box::new(exec::Exec::from_def(def)?)),
         other => Err(BackendError::new(
             &def.name,

@@ -164,6 +164,13 @@ pub fn read_profile(path: &Path, profile: &str) -> Result<HashMap<String, String
 }
 
 impl OciVault {
+    /// Builds the backend from its `[[rotation.backend]]` entry (`kind = "oci-vault"`).
+    pub fn from_def(def: &super::config::BackendDef) -> Result<OciVault, BackendError> {
+        let mut cfg: OciConfig = def.settings()?;
+        cfg.config_file = cfg.config_file.map(|p| super::cloud::def_path(def, &p));
+        OciVault::new(&def.name, cfg)
+    }
+
     /// Builds the backend called `name` from its settings.
     pub fn new(name: &str, cfg: OciConfig) -> Result<OciVault, BackendError> {
         let config = |m: String| berr(name, ErrorKind::Config, m);
