@@ -577,11 +577,19 @@ pub fn summary_line(outcome: &ScanOutcome) -> String {
     let s = &outcome.summary;
     let skipped: u64 = s.skipped.values().sum();
     let suppressed: u64 = s.suppressed.values().sum();
-    let mut line = format!(
-        "leaksweep: {} files, {:.1} MB scanned",
-        s.files_scanned,
-        s.bytes_scanned as f64 / 1e6
-    );
+    // Git sweeps count blobs, and say how many commits they walked.
+    let mut line = match s.extra.get("commits_walked") {
+        Some(commits) => format!(
+            "leaksweep: {commits} commits, {} blobs, {:.1} MB scanned",
+            s.files_scanned,
+            s.bytes_scanned as f64 / 1e6
+        ),
+        None => format!(
+            "leaksweep: {} files, {:.1} MB scanned",
+            s.files_scanned,
+            s.bytes_scanned as f64 / 1e6
+        ),
+    };
     if skipped > 0 {
         let detail: Vec<String> = s.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
         line.push_str(&format!(", {skipped} skipped ({})", detail.join(", ")));

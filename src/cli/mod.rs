@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod common;
 pub mod config;
+pub mod git;
 pub mod ignore;
 pub mod rotate;
 pub mod rules;
@@ -34,6 +35,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan files, directories or standard input (`-`) for secrets.
     Scan(scan::ScanArgs),
+    /// Scan git history (every blob once), a commit range, the index or a push.
+    Git(git::GitArgs),
     /// List, test and check detection rules.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -54,6 +57,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Git(args) => git::run(&args),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Config(cmd) => config::run(cmd),
         Command::Baseline(cmd) => baseline::run(cmd),

@@ -6,6 +6,7 @@
 //! Sources never print and never decide exit codes.
 
 pub mod file;
+pub mod git;
 pub mod walk;
 
 use std::io::Read;
