@@ -187,13 +187,33 @@ pub fn default_head(repo: &Repository) -> Option<(String, Oid)> {
 
 /// Every commit a ref points to: branches, tags (peeled), remote-tracking refs, notes,
 /// `refs/stash` and the stash reflog's older entries, and HEAD (even detached).
-pub fn ref_tips(repo: &Repository, notes: &mut Vec<String>) -> Vec<Oid> {
+/// A ref whose object is missing or unreadable is a problem (named); a ref to a tree or a
+/// blob is only noted.
+pub fn ref_tips(
+    repo: &Repository,
+    notes: &mut Vec<String>,
+    problems: &mut Vec<ObjectProblem>,
+) -> Vec<Oid> {
     let mut tips = Vec::new();
     let mut non_commit = 0u64;
     if let Ok(refs) = repo.references() {
         for r in refs.flatten() {
             match r.peel_to_commit() {
                 Ok(c) => tips.push(c.id()),
+                Err(e)
+                    if e.code() == git2::ErrorCode::NotFound
+                        || e.class() == git2::ErrorClass::Odb
+                        || e.class() == git2::ErrorClass::Zlib =>
+                {
+                    let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
+                    let target = r
+                        .resolve()
+                        .ok()
+                        .and_then(|t| t.target())
+                        .map(|o| o.to_string())
+                        .unwrap_or_default();
+                    problems.push(ObjectProblem::new(format!("{name} -> {target}"), &e));
+                }
                 Err(_) => non_commit += 1,
             }
         }
@@ -531,7 +551,7 @@ pub fn sweep(
     let want_before = matches!(selection, Selection::Ranges(_));
     let commits = match selection {
         Selection::All => {
-            let tips = ref_tips(repo, &mut out.notes);
+            let tips = ref_tips(repo, &mut out.notes, &mut problems);
             walk::collect_reachable(repo, &tips, &mut problems)
         }
         Selection::Ranges(r) => range_commits(repo, r, &mut problems)?,
