@@ -185,6 +185,8 @@ fn secret_added_then_removed_is_history_only() {
     assert_eq!(v["summary"]["blobs_scanned"], 2);
     assert_eq!(v["summary"]["shallow"], false);
     assert_no_secret(&out, &[&tok]);
+    // No progress bar when stderr is not a terminal.
+    assert!(!stderr(&out).contains('\r'), "{}", stderr(&out));
     for format in ["text", "jsonl", "sarif"] {
         let out = r.leaksweep_in(&r.dir, &["git", "--format", format], None);
         assert_eq!(out.status.code(), Some(1));

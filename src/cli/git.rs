@@ -260,11 +260,16 @@ impl ProgressBar {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let handle = std::thread::spawn(move || {
-            let started = Instant::now();
+            // Rates and the ETA count from the start of the blob scan, not of the walk.
+            let mut scan_started: Option<Instant> = None;
             let mut last = String::new();
             while !flag.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(200));
-                let line = progress_line(&p, started.elapsed());
+                if scan_started.is_none() && p.blobs_total.load(Ordering::Relaxed) > 0 {
+                    scan_started = Some(Instant::now());
+                }
+                let elapsed = scan_started.map_or(Duration::ZERO, |t| t.elapsed());
+                let line = progress_line(&p, elapsed);
                 if line != last {
                     eprint!("\r\x1b[2K{line}");
                     last = line;
@@ -302,4 +307,25 @@ fn progress_line(p: &Progress, elapsed: Duration) -> String {
         "leaksweep: commits {cdone}/{commits}, blobs {bdone}/{blobs}, {:.1} MB, {mbps:.1} MB/s{eta}",
         bytes as f64 / 1e6
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_line_shows_counts_rate_and_eta() {
+        let p = Progress::default();
+        p.commits_total.store(10, Ordering::Relaxed);
+        p.commits_done.store(4, Ordering::Relaxed);
+        assert_eq!(progress_line(&p, Duration::ZERO), "leaksweep: commits 4/10");
+        p.commits_done.store(10, Ordering::Relaxed);
+        p.blobs_total.store(100, Ordering::Relaxed);
+        p.blobs_done.store(25, Ordering::Relaxed);
+        p.bytes_done.store(50_000_000, Ordering::Relaxed);
+        assert_eq!(
+            progress_line(&p, Duration::from_secs(1)),
+            "leaksweep: commits 10/10, blobs 25/100, 50.0 MB, 50.0 MB/s, ETA 3 s"
+        );
+    }
 }
