@@ -637,3 +637,43 @@ fn non_utf8_paths_and_messages_binary_huge_lfs_and_submodules() {
     let err = stderr(&out);
     assert!(err.contains("submodule") && err.contains("LFS"), "{err}");
 }
+
+#[test]
+fn corrupt_pack_names_the_damaged_objects_and_scans_the_rest() {
+    let r = Repo::new();
+    let tok = github_pat(34);
+    r.write("a.py", &format!("T = '{tok}'\n"));
+    // A large, poorly compressible file so that the middle of the pack is its data.
+    let big: String = (0..6000u64).map(|i| random_alnum(i, 40) + "\n").collect();
+    r.write("big.txt", &big);
+    r.commit("Two files");
+    r.git(&["gc", "-q", "--aggressive"]);
+    let pack_dir = r.dir.join(".git/objects/pack");
+    let pack = fs::read_dir(&pack_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "pack"))
+        .unwrap();
+    let mut perms = fs::metadata(&pack).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    fs::set_permissions(&pack, perms).unwrap();
+    let mut bytes = fs::read(&pack).unwrap();
+    let mid = bytes.len() / 2;
+    for b in bytes.iter_mut().skip(mid).take(2000).step_by(7) {
+        *b ^= 0x5a;
+    }
+    fs::write(&pack, bytes).unwrap();
+    let (v, out) = r.sweep(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("corrupt object") && err.contains("big.txt"),
+        "{err}"
+    );
+    assert_eq!(v["summary"]["skipped"]["corrupt"], 1, "{}", v["summary"]);
+    // The undamaged blob is still scanned and reported.
+    assert_eq!(gh(&v).len(), 1);
+    let (_, out) = r.sweep(&["--keep-going"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}

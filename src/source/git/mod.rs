@@ -711,10 +711,26 @@ pub fn sweep(
     let s = &mut out.summary;
     s.files_scanned = totals.scanned;
     s.bytes_scanned = totals.bytes;
+    // Unreadable objects are listed first: the list is capped, and a history can hold
+    // thousands of routine binary skips.
+    let blobs_skipped = (totals.skipped.len() + totals.problems.len()) as u64;
+    problems.extend(totals.problems);
+    // Parallel scans finish in any order; reports do not.
+    problems.sort();
+    problems.dedup();
+    totals
+        .skipped
+        .sort_by(|a, b| (&a.path, &a.reason).cmp(&(&b.path, &b.reason)));
+    for p in &problems {
+        s.skip(Skipped {
+            path: p.object.clone(),
+            reason: p.reason.to_string(),
+            detail: p.detail.clone(),
+        });
+    }
     for item in totals.skipped {
         s.skip(item);
     }
-    problems.extend(totals.problems);
     let extra = &mut s.extra;
     extra.insert("commits_walked".into(), serde_json::json!(commits.len()));
     extra.insert("blobs_scanned".into(), serde_json::json!(totals.scanned));
@@ -722,8 +738,7 @@ pub fn sweep(
         "unique_blobs".into(),
         serde_json::json!(tables.blob_ids.len()),
     );
-    let skipped: u64 = s.skipped.values().sum::<u64>() + problems.len() as u64;
-    extra.insert("blobs_skipped".into(), serde_json::json!(skipped));
+    extra.insert("blobs_skipped".into(), serde_json::json!(blobs_skipped));
     extra.insert("shallow".into(), serde_json::json!(shallow));
     if want_before {
         extra.insert(
@@ -755,13 +770,6 @@ pub fn sweep(
             tables.submodules.len(),
             names.join(", ")
         ));
-    }
-    for p in &problems {
-        out.summary.skip(Skipped {
-            path: p.object.clone(),
-            reason: p.reason.to_string(),
-            detail: p.detail.clone(),
-        });
     }
     out.problems = problems;
     Ok(out)

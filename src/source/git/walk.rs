@@ -41,7 +41,7 @@ pub struct CommitNode {
 }
 
 /// An object that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ObjectProblem {
     /// What it is and where it was met (`commit 1a2b…`, `tree 3c4d… (src/)`).
     pub object: String,
