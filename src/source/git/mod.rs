@@ -563,7 +563,15 @@ pub fn sweep(
 
     // Changes, diffed in parallel batches and merged in walk order.
     let pool = RepoPool::new(repo);
-    let thread_pool = crate::pipeline::thread_pool(opts.threads);
+    // Built here rather than through `pipeline`, which depends on sources, not the reverse.
+    let thread_pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .thread_name(|i| format!("leaksweep-git-{i}"))
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => return Err(Error::Other(format!("cannot start worker threads: {e}"))),
+    };
     let mut tables = Tables::default();
     thread_pool.install(|| {
         for (batch_no, batch) in commits.chunks(DIFF_BATCH).enumerate() {
