@@ -677,3 +677,41 @@ fn corrupt_pack_names_the_damaged_objects_and_scans_the_rest() {
     let (_, out) = r.sweep(&["--keep-going"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
+
+#[test]
+fn project_ignore_file_and_allowlists_apply_to_history() {
+    let r = Repo::new();
+    let (t1, t2) = (github_pat(35), github_pat(36));
+    r.write("src/a.py", &format!("T = '{t1}'\n"));
+    r.write("tests/fixtures/b.py", &format!("T = '{t2}'\n"));
+    r.commit("Two tokens");
+    let (v, _) = r.sweep(&[]);
+    assert_eq!(gh(&v).len(), 2);
+    let fp = findings(&v)
+        .into_iter()
+        .find(|f| f["path"] == "src/a.py")
+        .unwrap()["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Untracked project files in the work tree: the accepted fingerprint and a path
+    // allowlist. Paths are relative to the repository root, also from a subdirectory.
+    r.write(".leaksweepignore", &format!("{fp}  # rotated\n"));
+    r.write(
+        ".leaksweep.toml",
+        "version = 1\n\n[[allowlist]]\ndescription = \"fixtures\"\npaths = [\"tests/fixtures/\"]\n",
+    );
+    let (v, out) = r.sweep_in(&r.dir.join("src"), &[], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(gh(&v).is_empty(), "{:?}", gh(&v));
+    assert_eq!(
+        v["summary"]["suppressed"]["ignore-file"], 1,
+        "{}",
+        v["summary"]
+    );
+    assert_eq!(
+        v["summary"]["suppressed"]["allowlist"], 1,
+        "{}",
+        v["summary"]
+    );
+}

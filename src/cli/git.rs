@@ -15,11 +15,11 @@ use crate::pipeline::ScanOutcome;
 use crate::source::git::walk::ObjectProblem;
 use crate::source::git::{self, GitOptions, Progress, RangeSpec, Selection};
 
-use super::common::{self, OutputArgs, RuleArgs};
+use super::common::{self, OutputArgs, PathsFrom, RuleArgs, TriageArgs};
 use super::scan::parse_size;
 
 /// Flags of `leaksweep git`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(after_help = "\
 Modes (one at a time):
   leaksweep git [REPO]                 every commit reachable from any ref
@@ -64,6 +64,9 @@ pub struct GitArgs {
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// Config, ignore file, baseline (paths in them are relative to the repository root).
+    #[command(flatten)]
+    pub triage: TriageArgs,
     /// Output.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -74,12 +77,28 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
     git::configure_libgit2();
     let repo = git::open(&args.repo)?;
-    let ctx = common::context(&args.rules, &args.output)?;
+    // The project (config, ignore file, baseline) is the repository's work tree, or the
+    // repository itself when it is bare; finding paths are relative to its root.
+    let start = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+    let prep = common::prepare(
+        &args.rules,
+        &args.triage,
+        args.output.no_inline_ignores,
+        &start,
+        PathsFrom::Root,
+    )?;
+    let mut output = args.output.clone();
+    common::apply_output_defaults(&mut output, &prep.project.config.config.scan);
+    let args = &GitArgs {
+        output,
+        ..args.clone()
+    };
+    let ctx = &prep.ctx;
     let verbose = args.output.verbose;
     let printer = common::skip_printer(verbose);
 
     let (findings, mut summary, problems, notes) = if args.staged {
-        let o = git::staged::scan_staged(&ctx, &repo, args.max_blob_size, &printer)?;
+        let o = git::staged::scan_staged(ctx, &repo, args.max_blob_size, &printer)?;
         (o.findings, o.summary, o.problems, o.notes)
     } else {
         let selection = selection(&repo, args)?;
@@ -98,7 +117,7 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
                 printer(s);
             }
         };
-        let result = git::sweep(&ctx, &repo, &selection, &opts, &progress, &quiet_skip);
+        let result = git::sweep(ctx, &repo, &selection, &opts, &progress, &quiet_skip);
         if let Some(bar) = bar {
             bar.stop();
         }
@@ -119,8 +138,9 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
         errors: Vec::new(),
     };
     report_problems(&problems, args.keep_going, &mut outcome);
+    prep.triage.apply(&mut outcome);
     outcome.finish(started);
-    common::finish(&ctx, &outcome, &args.output)
+    common::finish(ctx, &outcome, &args.output)
 }
 
 fn report_problems(problems: &[ObjectProblem], keep_going: bool, outcome: &mut ScanOutcome) {
