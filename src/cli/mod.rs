@@ -4,6 +4,7 @@
 //! `anyhow` is used here only; library modules return `leaksweep::Error`.
 
 pub mod common;
+pub mod hook;
 pub mod rules;
 pub mod scan;
 
@@ -33,6 +34,9 @@ pub enum Command {
     /// List, test and check detection rules.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Install or remove the git pre-commit / pre-push hook.
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -40,6 +44,7 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(cmd) => rules::run(cmd),
+        Command::Hook(cmd) => hook::run(cmd),
     };
     match result {
         Ok(code) => code,
