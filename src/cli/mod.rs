@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod common;
 pub mod config;
 pub mod git;
+pub mod hook;
 pub mod ignore;
 pub mod rotate;
 pub mod rules;
@@ -51,6 +52,9 @@ pub enum Command {
     Ignore(ignore::IgnoreCommand),
     /// Locate leaked secrets in secret stores and rotate them there (dry run by default).
     Rotate(rotate::RotateArgs),
+    /// Install or remove the git pre-commit / pre-push hook.
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -63,6 +67,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Baseline(cmd) => baseline::run(cmd),
         Command::Ignore(cmd) => ignore::run(cmd),
         Command::Rotate(args) => rotate::run(&args),
+        Command::Hook(cmd) => hook::run(cmd),
     };
     match result {
         Ok(code) => code,
