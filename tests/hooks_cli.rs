@@ -60,7 +60,10 @@ fn issue_6_commit_with_secret_is_blocked_with_a_clear_message() {
     let all = format!("{}{}", stdout(&o), stderr(&o));
     assert!(all.contains("commit blocked"), "{all}");
     assert!(all.contains("config.py"), "{all}");
-    assert!(all.contains("leaksweep:allow") && all.contains("leaksweep ignore add"), "{all}");
+    assert!(
+        all.contains("leaksweep:allow") && all.contains("leaksweep ignore add"),
+        "{all}"
+    );
     assert!(all.contains("lsw1:"), "the fingerprint is shown: {all}");
     assert!(!all.contains(&gh), "the secret must be redacted: {all}");
     // Nothing was committed.
@@ -75,7 +78,11 @@ fn issue_6_clean_and_allowed_commits_pass() {
     git_ok(&repo, &["add", "a.txt"]);
     git_ok(&repo, &["commit", "-q", "-m", "clean"]);
     let gh = github_pat(62);
-    fs::write(repo.join("fixture.py"), format!("T = \"{gh}\"  # leaksweep:allow\n")).unwrap();
+    fs::write(
+        repo.join("fixture.py"),
+        format!("T = \"{gh}\"  # leaksweep:allow\n"),
+    )
+    .unwrap();
     git_ok(&repo, &["add", "fixture.py"]);
     git_ok(&repo, &["commit", "-q", "-m", "allowed fixture"]);
     assert_eq!(git_ok(&repo, &["rev-list", "--count", "HEAD"]).trim(), "3");
@@ -94,16 +101,26 @@ fn issue_6_install_chains_an_existing_hook_and_uninstall_restores_it() {
     fs::set_permissions(hooks.join("pre-commit"), fs::Permissions::from_mode(0o755)).unwrap();
     let o = install(&repo, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(fs::read_to_string(hooks.join("pre-commit.pre-leaksweep")).unwrap(), old);
+    assert_eq!(
+        fs::read_to_string(hooks.join("pre-commit.pre-leaksweep")).unwrap(),
+        old
+    );
     // Installing twice does not chain leaksweep to itself.
     assert!(install(&repo, &[]).status.success());
-    assert_eq!(fs::read_to_string(hooks.join("pre-commit.pre-leaksweep")).unwrap(), old);
+    assert_eq!(
+        fs::read_to_string(hooks.join("pre-commit.pre-leaksweep")).unwrap(),
+        old
+    );
     fs::write(repo.join("b.txt"), "fine\n").unwrap();
     git_ok(&repo, &["add", "b.txt"]);
     git_ok(&repo, &["commit", "-q", "-m", "b"]);
     assert!(marker.exists(), "the chained hook ran");
     // A failing chained hook blocks the commit even without secrets.
-    fs::write(hooks.join("pre-commit.pre-leaksweep"), "#!/bin/sh\necho old hook says no >&2\nexit 3\n").unwrap();
+    fs::write(
+        hooks.join("pre-commit.pre-leaksweep"),
+        "#!/bin/sh\necho old hook says no >&2\nexit 3\n",
+    )
+    .unwrap();
     fs::write(repo.join("c.txt"), "fine\n").unwrap();
     git_ok(&repo, &["add", "c.txt"]);
     let o = git(&repo, &["commit", "-q", "-m", "c"]);
@@ -132,8 +149,14 @@ fn issue_6_install_honours_core_hooks_path() {
 fn issue_6_pre_push_blocks_a_secret_added_then_removed() {
     let (t, repo) = new_repo();
     let remote = t.path().join("remote.git");
-    git_ok(t.path(), &["init", "-q", "--bare", remote.to_str().unwrap()]);
-    git_ok(&repo, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    git_ok(
+        t.path(),
+        &["init", "-q", "--bare", remote.to_str().unwrap()],
+    );
+    git_ok(
+        &repo,
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
     git_ok(&repo, &["push", "-q", "origin", "main"]);
     assert!(install(&repo, &["--pre-push"]).status.success());
     let (url, _pw) = postgres_url(64);
@@ -145,7 +168,10 @@ fn issue_6_pre_push_blocks_a_secret_added_then_removed() {
     let o = git(&repo, &["push", "-q", "origin", "main"]);
     assert!(!o.status.success(), "push should be blocked");
     let all = format!("{}{}", stdout(&o), stderr(&o));
-    assert!(all.contains("push blocked") && all.contains("db.env"), "{all}");
+    assert!(
+        all.contains("push blocked") && all.contains("db.env"),
+        "{all}"
+    );
     // A clean follow-up on a new branch from the remote's state pushes fine.
     git_ok(&repo, &["checkout", "-q", "-b", "clean", "origin/main"]);
     fs::write(repo.join("ok.txt"), "ok\n").unwrap();
@@ -199,7 +225,10 @@ fn issue_6_ci_gate_scans_only_the_new_commits() {
     let v: serde_json::Value = serde_json::from_slice(&fs::read(&sarif).unwrap()).unwrap();
     let results = v["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 1);
-    assert_eq!(results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "new.py");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "new.py"
+    );
     assert!(!stderr(&o).contains(&new) && !fs::read_to_string(&sarif).unwrap().contains(&new));
 }
 
@@ -208,7 +237,10 @@ fn issue_6_ci_gate_scans_only_the_new_commits() {
 /// how and passes (CI=true makes a missing tool a failure).
 #[test]
 fn issue_6_pre_commit_framework_runs_the_hook() {
-    let have = Command::new("pre-commit").arg("--version").output().is_ok_and(|o| o.status.success());
+    let have = Command::new("pre-commit")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !have {
         assert_ne!(
             std::env::var("CI").as_deref(),
@@ -223,8 +255,9 @@ fn issue_6_pre_commit_framework_runs_the_hook() {
     fs::write(repo.join("leak.py"), format!("T = \"{gh}\"\n")).unwrap();
     git_ok(&repo, &["add", "leak.py"]);
     let manifest = env!("CARGO_MANIFEST_DIR");
-    // Reuse this build's compiled dependencies so the framework's `cargo install` is quick.
-    let target = Path::new(manifest).join("target/pre-commit-framework");
+    // Reuse the release build's compiled dependencies (`.ci/run` builds it before the tests)
+    // so the framework's `cargo install` only compiles leaksweep itself.
+    let target = Path::new(manifest).join("target");
     let o = Command::new("pre-commit")
         .current_dir(&repo)
         .args(["try-repo", manifest, "leaksweep", "--verbose"])
@@ -235,7 +268,10 @@ fn issue_6_pre_commit_framework_runs_the_hook() {
         .output()
         .unwrap();
     let all = format!("{}{}", stdout(&o), stderr(&o));
-    assert!(!o.status.success(), "the framework should report the secret: {all}");
+    assert!(
+        !o.status.success(),
+        "the framework should report the secret: {all}"
+    );
     assert!(all.contains("leak.py") && all.contains("github"), "{all}");
     assert!(!all.contains(&gh), "redacted: {all}");
 }

@@ -170,6 +170,20 @@ fn selection(repo: &Repository, args: &GitArgs) -> anyhow::Result<Selection> {
         }]));
     }
     if args.pre_push {
+        // The pre-commit framework runs pre-push hooks with the range in environment
+        // variables instead of git's stdin lines (and stdin may be a terminal).
+        if let Ok(to) = std::env::var("PRE_COMMIT_TO_REF") {
+            let from = std::env::var("PRE_COMMIT_FROM_REF").unwrap_or_default();
+            let remote = std::env::var("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_default();
+            let to_sha = commit_of(repo, &to)?;
+            let from_sha = if from.is_empty() {
+                "0".repeat(40)
+            } else {
+                commit_of(repo, &from)?.to_string()
+            };
+            let line = format!("{to} {to_sha} {remote} {from_sha}\n");
+            return pre_push_ranges(repo, &line).map(Selection::Ranges);
+        }
         let mut input = String::new();
         io::stdin()
             .read_to_string(&mut input)
