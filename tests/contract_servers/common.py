@@ -75,10 +75,12 @@ class Handler(BaseHTTPRequestHandler):
         except Exception:  # a server bug: answer 500 and say so on stderr
             traceback.print_exc(file=sys.stderr)
             status, obj, hdrs = 500, {"error": "contract server bug"}, {}
-        self.send(status, obj, hdrs)
+        # Record before answering: a client that got its answer may ask for the request log
+        # at once, and must find this request in it.
         if not path.startswith("/_ctl/"):
             with self.server.lock:
                 self.server.requests.append({"method": method, "path": path, "status": status})
+        self.send(status, obj, hdrs)
         sys.stderr.write(f"{method} {path} {status}\n")
         sys.stderr.flush()
 
