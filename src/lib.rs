@@ -7,14 +7,19 @@
 //! [`rules`] describes rules and is read by the engine, never the reverse.
 //! [`triage`] (project config, allowlists, ignore file, baselines) tunes the rule list and
 //! marks accepted findings as suppressed before they are reported.
+//! [`decode`] sits beside the engine: sources hand it each chunk, it finds base64,
+//! percent-encoded and escaped spans and runs the engine on their decoded bytes.
+//! [`redact`] masks the spans sources find and writes everything else unchanged.
 //!
 //! Semver covers the command line and the output formats, not this Rust API.
 
 pub mod cli;
+pub mod decode;
 pub mod engine;
 pub mod error;
 pub mod finding;
 pub mod pipeline;
+pub mod redact;
 pub mod report;
 pub mod rotate;
 pub mod rules;

@@ -9,11 +9,11 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::engine::Scratch;
 use crate::finding::{sort_and_dedup, Finding, Skipped, Summary};
 use crate::source::file::{scan_file, FileOutcome, FilePolicy, FileScratch};
+use crate::source::stream::{scan_stream, StreamOptions};
 use crate::source::walk::{self, WalkOptions};
-use crate::source::{scan_reader, ScanContext};
+use crate::source::ScanContext;
 
 /// Default `--max-file-size` for walked files: 100 MiB. Larger files in a tree are almost
 /// always archives, dumps or media; name a file explicitly to scan it whatever its size.
@@ -30,6 +30,8 @@ pub struct ScanPlan {
     pub threads: usize,
     /// Skip walked files above this size.
     pub max_file_size: u64,
+    /// Stall handling for standard input.
+    pub stream: StreamOptions,
 }
 
 impl Default for ScanPlan {
@@ -39,6 +41,7 @@ impl Default for ScanPlan {
             walk: WalkOptions::default(),
             threads: 0,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            stream: StreamOptions::default(),
         }
     }
 }
@@ -130,19 +133,42 @@ pub fn scan_paths(
     let mut roots = Vec::new();
     for p in &plan.paths {
         if p.as_os_str() == "-" {
-            let mut scratch = Scratch::default();
-            let stdin = std::io::stdin();
-            let mut lock = stdin.lock();
-            let (found, stats, err) =
-                scan_reader(ctx, &mut lock, "<stdin>", &mut scratch, &mut |_| {});
+            let s = thread_pool(plan.threads).install(|| {
+                scan_stream(
+                    ctx,
+                    Box::new(std::io::stdin()),
+                    "<stdin>",
+                    plan.stream,
+                    &mut |_| {},
+                    &mut |idle| {
+                        on_skip(&Skipped {
+                            path: "<stdin>".into(),
+                            reason: "stalled".into(),
+                            detail: format!(
+                                "no data for {} s; still waiting (end the input, or set \
+                                 --stall-timeout)",
+                                idle.as_secs()
+                            ),
+                        });
+                    },
+                )
+            });
             let mut a = acc.lock().expect("no thread panics while holding the lock");
             a.summary.files_scanned += 1;
-            a.summary.bytes_scanned += stats.bytes;
-            a.findings.extend(found);
-            if let Some(e) = err {
+            a.summary.bytes_scanned += s.end.bytes;
+            a.findings.extend(s.findings);
+            if let Some(e) = s.end.error {
                 a.errors.push(format!(
-                    "<stdin>: read error after {} bytes: {e}",
-                    stats.bytes
+                    "<stdin>: read error after {} bytes: {e} (the bytes before it were scanned)",
+                    s.end.bytes
+                ));
+            }
+            if let Some(idle) = s.end.stalled {
+                a.errors.push(format!(
+                    "<stdin>: no data for {} s: stopped reading after {} bytes (they were \
+                     scanned); raise --stall-timeout to wait longer",
+                    idle.as_secs(),
+                    s.end.bytes
                 ));
             }
         } else if std::fs::symlink_metadata(p).is_err() {
@@ -251,6 +277,15 @@ fn visit(
             a.summary.files_scanned += 1;
             a.summary.bytes_scanned += bytes;
             a.findings.extend(found);
+        }
+        FileOutcome::Partial(found, bytes, item) => {
+            {
+                let mut a = acc.lock().expect("no thread panics while holding the lock");
+                a.summary.files_scanned += 1;
+                a.summary.bytes_scanned += bytes;
+                a.findings.extend(found);
+            }
+            skip(item);
         }
         FileOutcome::Skipped(item) => skip(item),
     }

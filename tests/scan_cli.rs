@@ -238,7 +238,7 @@ fn bad_inputs_are_skipped_and_named() {
         std::os::unix::fs::symlink("missing-target", d.join("dangling")).unwrap();
         std::os::unix::fs::symlink(".", d.join("loop")).unwrap();
     }
-    let (v, out) = json_report(d, &["--follow"]);
+    let (v, out) = json_report(d, &["-L"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let findings = v["findings"].as_array().unwrap();
     assert!(findings.iter().any(|f| f["path"] == "latin.txt"));

@@ -6,9 +6,11 @@
 pub mod baseline;
 pub mod common;
 pub mod config;
+pub mod follow;
 pub mod git;
 pub mod hook;
 pub mod ignore;
+pub mod redact;
 pub mod rotate;
 pub mod rules;
 pub mod scan;
@@ -38,6 +40,8 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Scan git history (every blob once), a commit range, the index or a push.
     Git(git::GitArgs),
+    /// Write a copy of logs or files with every secret masked (for vendors and tickets).
+    Redact(redact::RedactArgs),
     /// List, test and check detection rules.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -68,6 +72,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Ignore(cmd) => ignore::run(cmd),
         Command::Rotate(args) => rotate::run(&args),
         Command::Hook(cmd) => hook::run(cmd),
+        Command::Redact(args) => redact::run(args),
     };
     match result {
         Ok(code) => code,

@@ -215,7 +215,8 @@ fn scan_one_file(
         explicit: true,
     };
     match scan_file(ctx, Path::new(path), path, policy, scratch) {
-        FileOutcome::Scanned(found, _) => Ok(found),
+        // A file scanned in part (a damaged archive) still holds what was found.
+        FileOutcome::Scanned(found, _) | FileOutcome::Partial(found, _, _) => Ok(found),
         FileOutcome::Skipped(s) => Err(format!(
             "cannot re-read the file: {}{} (run rotate from the directory the scan ran in)",
             s.reason,

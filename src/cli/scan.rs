@@ -1,10 +1,12 @@
 //! `leaksweep scan`: files, directories and standard input.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
 use crate::pipeline::{scan_paths, ScanPlan, DEFAULT_MAX_FILE_SIZE};
+use crate::source::stream::StreamOptions;
 use crate::source::walk::WalkOptions;
 use crate::triage::config::ScanDefaults;
 
@@ -23,7 +25,7 @@ pub struct WalkArgs {
     #[arg(long)]
     pub no_hidden: bool,
     /// Follow symbolic links (loops are detected and reported).
-    #[arg(short = 'L', long)]
+    #[arg(short = 'L', long = "follow-links")]
     pub follow: bool,
     /// Include files matching GLOB; `!GLOB` excludes (ripgrep syntax; repeatable).
     #[arg(short = 'g', long = "glob", value_name = "GLOB")]
@@ -65,7 +67,60 @@ impl WalkArgs {
             },
             threads,
             max_file_size,
+            stream: StreamOptions::default(),
         }
+    }
+}
+
+/// Flags for logs and streams: follow mode, decoding, stalls.
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// Watch one growing log like `tail -F` (follows rotation and truncation) and print
+    /// findings as they appear, until interrupted. Scans what the file already holds
+    /// first unless --from-end. Formats: jsonl (recommended) or text.
+    #[arg(long = "follow", value_name = "FILE")]
+    pub tail: Option<PathBuf>,
+    /// With --follow: skip what the file holds now and report only new lines.
+    #[arg(long, requires = "tail")]
+    pub from_end: bool,
+    /// With --follow: how often to look for new data, rotation and truncation.
+    #[arg(long, value_name = "MS", default_value_t = 250, requires = "tail")]
+    pub poll_interval: u64,
+    /// How many nested encodings to undo when looking for secrets (base64, percent-
+    /// encoding, JSON/C escapes; `percent+base64` is 2). 0 turns decoding off.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub max_decode_depth: u8,
+    /// Stop reading standard input after this many seconds without data, and report
+    /// what arrived (by default a stall is only reported, after 10 s).
+    #[arg(long, value_name = "SECS")]
+    pub stall_timeout: Option<f64>,
+    /// Chunk size for large files and streams (tests shrink it to put secrets on chunk
+    /// boundaries).
+    #[arg(long, hide = true, value_parser = parse_size)]
+    pub chunk_size: Option<u64>,
+}
+
+impl LogArgs {
+    /// Applies decoding depth and chunk size to a scan context.
+    pub fn apply(&self, ctx: &mut crate::source::ScanContext) {
+        ctx.decode.max_depth = self.max_decode_depth;
+        if let Some(c) = self.chunk_size {
+            ctx.chunk_size = usize::try_from(c).unwrap_or(usize::MAX).max(1024);
+        }
+    }
+
+    /// Stall handling for standard input.
+    pub fn stream(&self) -> anyhow::Result<StreamOptions> {
+        let mut stream = StreamOptions::default();
+        if let Some(secs) = self.stall_timeout {
+            if !(secs.is_finite() && secs > 0.0) {
+                anyhow::bail!("--stall-timeout {secs}: give a positive number of seconds");
+            }
+            let t = Duration::from_secs_f64(secs);
+            stream.stall_timeout = Some(t);
+            stream.stall_notice = stream.stall_notice.min(t);
+        }
+        Ok(stream)
     }
 }
 
@@ -78,6 +133,9 @@ pub struct ScanArgs {
     /// Walk settings.
     #[command(flatten)]
     pub walk: WalkArgs,
+    /// Logs and streams.
+    #[command(flatten)]
+    pub logs: LogArgs,
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
@@ -96,8 +154,14 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 
 /// Runs `leaksweep scan`.
 pub fn run(mut args: ScanArgs) -> anyhow::Result<i32> {
+    if let Some(file) = &args.logs.tail {
+        if args.paths.len() != 1 || args.paths[0] != std::path::Path::new(".") {
+            anyhow::bail!("--follow FILE watches one file: name no other PATH");
+        }
+        args.paths = vec![file.clone()];
+    }
     let start = common::start_dir(&args.paths);
-    let prep = common::prepare(
+    let mut prep = common::prepare(
         &args.rules,
         &args.triage,
         args.output.no_inline_ignores,
@@ -106,7 +170,16 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<i32> {
     )?;
     let defaults = &prep.project.config.config.scan;
     common::apply_output_defaults(&mut args.output, defaults);
-    let plan = args.walk.plan(args.paths, args.output.threads, defaults);
+    args.logs.apply(&mut prep.ctx);
+    if let Some(file) = &args.logs.tail {
+        let opts = super::follow::FollowArgs {
+            from_end: args.logs.from_end,
+            poll: Duration::from_millis(args.logs.poll_interval.max(10)),
+        };
+        return super::follow::run(&prep.ctx, file, opts, &args.output, &prep.triage);
+    }
+    let mut plan = args.walk.plan(args.paths, args.output.threads, defaults);
+    plan.stream = args.logs.stream()?;
     let mut outcome = scan_paths(&prep.ctx, &plan, &common::skip_printer(args.output.verbose));
     outcome.summary.rules = prep.ctx.engine.rules().len() as u64;
     prep.triage.apply(&mut outcome);

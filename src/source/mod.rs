@@ -6,7 +6,10 @@
 //! Sources never print and never decide exit codes.
 
 pub mod file;
+pub mod follow;
 pub mod git;
+pub mod input;
+pub mod stream;
 pub mod walk;
 
 use std::io::Read;
@@ -14,6 +17,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::decode::{self, DecodeOptions, DecodedMatch};
 use crate::engine::allow::AllowInput;
 use crate::engine::{Engine, Match, Scratch, MAX_MATCH_SPAN};
 use crate::finding::{fingerprint, inline, Finding, SuppressReason};
@@ -44,6 +48,8 @@ pub struct ScanContext {
     pub allowlist: Option<Arc<dyn LineFilter>>,
     /// Chunk size for large inputs (tests shrink it to put secrets on boundaries).
     pub chunk_size: usize,
+    /// Decoding of base64, percent-encoded and escaped text (`--max-decode-depth`).
+    pub decode: DecodeOptions,
 }
 
 impl ScanContext {
@@ -55,6 +61,7 @@ impl ScanContext {
             inline_ignores: true,
             allowlist: None,
             chunk_size: CHUNK_SIZE,
+            decode: DecodeOptions::default(),
         }
     }
 }
@@ -66,6 +73,30 @@ pub struct Position {
     pub offset: u64,
     /// Number of newlines before it.
     pub line: u64,
+}
+
+/// The engine's matches on one chunk plus the matches found in its decoded spans
+/// (base64, percent-encoded, escaped), all positioned in `hay`.
+pub fn chunk_matches(
+    ctx: &ScanContext,
+    hay: &[u8],
+    owned_end: usize,
+    path: &str,
+    scratch: &mut Scratch,
+    plain: &mut Vec<Match>,
+    decoded: &mut Vec<DecodedMatch>,
+) {
+    ctx.engine.scan(hay, owned_end, Some(path), scratch, plain);
+    decode::scan(
+        &ctx.engine,
+        hay,
+        owned_end,
+        Some(path),
+        ctx.decode,
+        scratch,
+        plain,
+        decoded,
+    );
 }
 
 /// Scans one chunk `hay`, owning matches that start before `owned_end`, and appends
@@ -80,17 +111,31 @@ pub fn scan_chunk(
     out: &mut Vec<Finding>,
 ) {
     let mut matches: Vec<Match> = Vec::new();
-    ctx.engine
-        .scan(hay, owned_end, Some(path), scratch, &mut matches);
-    if matches.is_empty() {
+    let mut decoded: Vec<DecodedMatch> = Vec::new();
+    chunk_matches(
+        ctx,
+        hay,
+        owned_end,
+        path,
+        scratch,
+        &mut matches,
+        &mut decoded,
+    );
+    if matches.is_empty() && decoded.is_empty() {
         return;
     }
+    let mut all: Vec<(Match, Option<&DecodedMatch>)> = matches.iter().map(|&m| (m, None)).collect();
+    all.extend(decoded.iter().map(|d| (d.m, Some(d))));
+    all.sort_by_key(|(m, _)| m.secret_start);
     let mut lines = LineCounter::new(hay);
-    for m in matches {
+    for (m, dec) in all {
         let (line, column) = lines.locate(m.secret_start);
         let (end_line, end_column) = lines.locate_end(m.secret_end);
         let rule = &ctx.engine.rules()[m.rule];
-        let secret = &hay[m.secret_start..m.secret_end];
+        let secret = match dec {
+            Some(d) => d.secret.as_slice(),
+            None => &hay[m.secret_start..m.secret_end],
+        };
         let suppressed = if ctx.inline_ignores && inline_marked(hay, m, &rule.spec.id) {
             Some(SuppressReason::Inline)
         } else if ctx
@@ -115,7 +160,7 @@ pub fn scan_chunk(
             secret: Secret::new(secret.to_vec()),
             fingerprint: fingerprint::fingerprint(&ctx.salt, &rule.spec.id, secret),
             entropy: m.entropy,
-            decoded: None,
+            decoded: dec.map(|d| d.how.clone()),
             git: None,
             suppressed,
         });

@@ -126,7 +126,9 @@ impl Files<'_> {
                     explicit: true,
                 };
                 match scan_file(self.ctx, &path, rel, policy, &mut self.scratch) {
-                    FileOutcome::Scanned(found, _) => Some(found),
+                    FileOutcome::Scanned(found, _) | FileOutcome::Partial(found, _, _) => {
+                        Some(found)
+                    }
                     FileOutcome::Skipped(_) => None,
                 }
             } else {

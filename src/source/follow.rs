@@ -1,0 +1,311 @@
+//! Following a growing log (`scan --follow`): poll for new lines, scan them, and keep
+//! going across rotation and truncation, as `tail -F` does.
+//!
+//! Polling (every `FollowOptions::poll`) needs no platform file-watching API and costs
+//! one `stat` per interval. Each round reads what was appended, scans the complete
+//! lines together with a window of the lines before them (so a multi-line secret, a PEM
+//! block written line by line, is found once it is whole), and reports only findings not
+//! reported before (by offset and rule). A partial last line waits for its newline,
+//! unless it grows past the chunk size.
+//!
+//! - **Rotation** (the path now names another file: `mv app.log app.log.1` and a new
+//!   `app.log`): the old file is read to its end, then the new one from its start.
+//! - **Truncation** (`copytruncate`, `> app.log`): the file is read again from its start.
+//! - **Missing** file: waited for.
+//!
+//! Line numbers restart at 1 after a rotation or truncation: they are the file's.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::engine::{Scratch, MAX_MATCH_SPAN};
+use crate::finding::Finding;
+
+use super::{count_lines, scan_chunk, Position, ScanContext};
+
+/// Follow settings.
+#[derive(Debug, Clone, Copy)]
+pub struct FollowOptions {
+    /// Start at the end of the file: report only lines written from now on.
+    pub from_end: bool,
+    /// How often to look for new data.
+    pub poll: Duration,
+}
+
+/// What happened while following, for the caller to print.
+#[derive(Debug)]
+pub enum FollowEvent<'a> {
+    /// New findings, in file order.
+    Findings(&'a [Finding]),
+    /// The path now names a new file (rotation); it is read from its start.
+    Rotated,
+    /// The file shrank (truncation); it is read again from its start.
+    Truncated,
+    /// The path does not exist (yet, or between rotation steps); waiting for it.
+    Missing,
+    /// A read error; the file is reopened on the next round.
+    Error(io::Error),
+}
+
+#[cfg(unix)]
+fn identity(m: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
+}
+
+#[cfg(not(unix))]
+fn identity(_: &std::fs::Metadata) -> (u64, u64) {
+    (0, 0)
+}
+
+/// The scanning state of one file.
+struct Tail {
+    /// Already-scanned complete lines kept as context (at most `MAX_MATCH_SPAN`).
+    window: Vec<u8>,
+    /// Offset and 0-based line of `window[0]`.
+    window_at: Position,
+    /// Bytes read after the window: an incomplete last line.
+    pending: Vec<u8>,
+    /// (offset, rule id) of findings already reported that may be found again.
+    reported: HashSet<(u64, String)>,
+    scratch: Scratch,
+}
+
+impl Tail {
+    fn new(at: Position) -> Tail {
+        Tail {
+            window: Vec::new(),
+            window_at: at,
+            pending: Vec::new(),
+            reported: HashSet::new(),
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// Scans `window + pending[..upto]` and returns the findings not reported before.
+    fn scan(&mut self, ctx: &ScanContext, upto: usize, path: &str) -> Vec<Finding> {
+        let mut hay = std::mem::take(&mut self.window);
+        hay.extend(self.pending.drain(..upto));
+        let mut found = Vec::new();
+        scan_chunk(
+            ctx,
+            &hay,
+            hay.len(),
+            self.window_at,
+            path,
+            &mut self.scratch,
+            &mut found,
+        );
+        found.retain(|f| self.reported.insert((f.offset, f.rule_id.clone())));
+        // Keep the last MAX_MATCH_SPAN bytes, from a line start, as the next window.
+        let keep_from = if hay.len() > MAX_MATCH_SPAN {
+            let cut = hay.len() - MAX_MATCH_SPAN;
+            memchr::memchr(b'\n', &hay[cut..]).map_or(hay.len(), |i| cut + i + 1)
+        } else {
+            0
+        };
+        self.window_at.offset += keep_from as u64;
+        self.window_at.line += count_lines(&hay[..keep_from]);
+        hay.drain(..keep_from);
+        self.window = hay;
+        let floor = self.window_at.offset;
+        self.reported.retain(|(o, _)| *o >= floor);
+        found
+    }
+
+    /// Scans the complete lines of `pending` (all of it if `all`, or if it outgrew a
+    /// chunk without a newline).
+    fn scan_ready(&mut self, ctx: &ScanContext, all: bool, path: &str) -> Vec<Finding> {
+        let upto = if all || self.pending.len() >= ctx.chunk_size {
+            self.pending.len()
+        } else {
+            memchr::memrchr(b'\n', &self.pending).map_or(0, |i| i + 1)
+        };
+        if upto == 0 {
+            return Vec::new();
+        }
+        self.scan(ctx, upto, path)
+    }
+}
+
+/// Counts the newlines of `file` up to its end and returns (bytes, lines).
+fn skip_to_end(file: &mut File) -> io::Result<Position> {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = Position::default();
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => return Ok(at),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        at.offset += n as u64;
+        at.line += count_lines(&buf[..n]);
+    }
+}
+
+/// Follows `path` until `stop` is set, reporting through `on_event`. Returns early with
+/// `Ok(())` when `on_event` returns false (the output went away).
+pub fn follow(
+    ctx: &ScanContext,
+    path: &Path,
+    display: &str,
+    opts: FollowOptions,
+    stop: &AtomicBool,
+    on_event: &mut dyn FnMut(FollowEvent<'_>) -> bool,
+) -> io::Result<()> {
+    let mut file = File::open(path)?;
+    let mut ident = identity(&file.metadata()?);
+    let mut tail = Tail::new(Position::default());
+    let mut pos = 0u64;
+    if opts.from_end {
+        let at = skip_to_end(&mut file)?;
+        pos = at.offset;
+        tail = Tail::new(at);
+    }
+    let mut missing = false;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        // Read what was appended, scanning as it comes so memory stays bounded.
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    if !on_event(FollowEvent::Error(e)) {
+                        return Ok(());
+                    }
+                    0
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            pos += n as u64;
+            tail.pending.extend_from_slice(&buf[..n]);
+            if tail.pending.len() >= ctx.chunk_size {
+                let found = tail.scan_ready(ctx, false, display);
+                if !found.is_empty() && !on_event(FollowEvent::Findings(&found)) {
+                    return Ok(());
+                }
+            }
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+        }
+        let found = tail.scan_ready(ctx, false, display);
+        if !found.is_empty() && !on_event(FollowEvent::Findings(&found)) {
+            return Ok(());
+        }
+        if stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        match std::fs::metadata(path) {
+            Err(_) => {
+                if !missing {
+                    missing = true;
+                    if !on_event(FollowEvent::Missing) {
+                        return Ok(());
+                    }
+                }
+            }
+            Ok(meta) => {
+                missing = false;
+                if identity(&meta) != ident {
+                    // Rotated: the old file was read to its end above; flush its last
+                    // partial line, then switch.
+                    if let Ok(f) = File::open(path) {
+                        let found = tail.scan_ready(ctx, true, display);
+                        if !found.is_empty() && !on_event(FollowEvent::Findings(&found)) {
+                            return Ok(());
+                        }
+                        ident = f.metadata().map_or(ident, |m| identity(&m));
+                        file = f;
+                        pos = 0;
+                        tail = Tail::new(Position::default());
+                        if !on_event(FollowEvent::Rotated) {
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                } else if meta.len() < pos {
+                    file.seek(SeekFrom::Start(0))?;
+                    pos = 0;
+                    tail = Tail::new(Position::default());
+                    if !on_event(FollowEvent::Truncated) {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            }
+        }
+        // Sleep in short steps so that a stop request is seen quickly.
+        let mut slept = Duration::ZERO;
+        while slept < opts.poll {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let step = (opts.poll - slept).min(Duration::from_millis(50));
+            std::thread::sleep(step);
+            slept += step;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+    use crate::rules::parse_rule_file;
+    use std::sync::Arc;
+
+    fn ctx() -> ScanContext {
+        let rules = parse_rule_file(
+            "t.toml",
+            r#"
+[[rule]]
+id = "tok"
+name = "Token"
+keywords = ["tok_"]
+regex = '''\b(tok_[A-Za-z0-9]{20})\b'''
+examples = ["tok_q8Zr2mV9xK4tW7pLa1b2"]
+negative_examples = ["tok_"]
+
+[[rule]]
+id = "block"
+name = "Block"
+keywords = ["begin block"]
+multiline = true
+regex = '''(?s)BEGIN BLOCK\n(.{10,200}?)\nEND BLOCK'''
+examples = ["BEGIN BLOCK\nq8Zr2mV9xK4tW7pL\nEND BLOCK"]
+negative_examples = ["BEGIN BLOCK"]
+"#,
+        )
+        .unwrap();
+        ScanContext::new(Arc::new(Engine::new(rules).unwrap()))
+    }
+
+    #[test]
+    fn a_block_written_line_by_line_is_reported_once_when_whole() {
+        let c = ctx();
+        let mut t = Tail::new(Position::default());
+        let mut all = Vec::new();
+        for part in [
+            "x\nBEGIN BLOCK\n",
+            "q8Zr2mV9",
+            "xK4tW7pL\n",
+            "END BLOCK\n",
+            "tok_q8Zr2mV9xK4tW7pLa1b2\n",
+            "y\n",
+        ] {
+            t.pending.extend_from_slice(part.as_bytes());
+            all.extend(t.scan_ready(&c, false, "p"));
+        }
+        let got: Vec<(&str, u64)> = all.iter().map(|f| (f.rule_id.as_str(), f.line)).collect();
+        assert_eq!(got, vec![("block", 3), ("tok", 5)]);
+    }
+}
