@@ -101,6 +101,53 @@ fn minified(size: usize) -> Vec<u8> {
         .collect()
 }
 
+/// nginx access lines and JSON application records with hex ids, timestamps, paths and
+/// user agents, like `../shared/bench/make_logs.py` writes, without any secret or any
+/// encoded data: the case where decoding must cost almost nothing.
+fn log_lines(size: usize) -> Vec<u8> {
+    let mut r = Rng(5);
+    let hex = |r: &mut Rng, n: usize| -> String {
+        (0..n)
+            .map(|_| char::from(b"0123456789abcdef"[(r.next() % 16) as usize]))
+            .collect()
+    };
+    let mut out = String::with_capacity(size + 400);
+    while out.len() < size {
+        if r.next() % 5 < 3 {
+            out.push_str(&format!(
+                "10.{}.{}.{} - user{:05} [21/Nov/2023:10:46:{:02} +0000] \"GET /{}/{}/{} HTTP/1.1\" 200 {} \"-\" \"{}\" rt=0.{:03} req_id={}\n",
+                r.next() % 256,
+                r.next() % 256,
+                r.next() % 256,
+                r.next() % 100_000,
+                r.next() % 60,
+                r.pick(&["api", "v2", "users", "orders", "static", "reports"]),
+                r.next() % 99_999,
+                r.pick(&["items", "settings", "webhooks.js", "export", "cart"]),
+                r.next() % 250_000,
+                r.pick(&[
+                    "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+                    "python-requests/2.31.0",
+                    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15",
+                ]),
+                r.next() % 1000,
+                hex(&mut r, 32),
+            ));
+        } else {
+            out.push_str(&format!(
+                "{{\"ts\":\"2023-11-21T10:46:04.{:03}Z\",\"level\":\"INFO\",\"service\":\"{}\",\"trace_id\":\"{}\",\"span_id\":\"{}\",\"msg\":\"{}\",\"duration_ms\":{}}}\n",
+                r.next() % 1000,
+                r.pick(&["orders", "payments", "auth", "catalog"]),
+                hex(&mut r, 32),
+                hex(&mut r, 16),
+                r.pick(&["request completed", "cache miss, loading from database", "health check ok"]),
+                r.next() % 3000,
+            ));
+        }
+    }
+    out.into_bytes()
+}
+
 fn binaryish(size: usize) -> Vec<u8> {
     let mut r = Rng(99);
     (0..size).map(|_| (r.next() & 0xff) as u8).collect()
@@ -123,6 +170,22 @@ fn bench(c: &mut Criterion) {
         g.bench_function(*name, |b| {
             let mut scratch = Scratch::default();
             b.iter(|| scan_slice(&ctx, data, "bench", &mut scratch).len());
+        });
+    }
+    // Decoding (base64, percent, escapes) on text with no encoded data: compare each
+    // input with and without it; the difference is the cost of looking for candidates.
+    let logs = log_lines(size);
+    let mut plain = ctx.clone();
+    plain.decode.max_depth = 0;
+    for (name, data) in [("log-lines", &logs), ("source-no-hits", &inputs[0].1)] {
+        g.throughput(Throughput::Bytes(data.len() as u64));
+        g.bench_function(format!("{name}/decode"), |b| {
+            let mut scratch = Scratch::default();
+            b.iter(|| scan_slice(&ctx, data, "bench", &mut scratch).len());
+        });
+        g.bench_function(format!("{name}/no-decode"), |b| {
+            let mut scratch = Scratch::default();
+            b.iter(|| scan_slice(&plain, data, "bench", &mut scratch).len());
         });
     }
     g.finish();

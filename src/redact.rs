@@ -148,7 +148,7 @@ pub fn redact_stream(
         ctx.chunk_size,
         StreamOptions::default(),
         |c, scratch| chunk_spans(ctx, c, path, scratch),
-        |c, new| {
+        |c: &Chunk, new| {
             if write_error.is_some() {
                 return;
             }

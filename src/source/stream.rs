@@ -73,7 +73,9 @@ enum Piece {
     End(Option<io::Error>),
 }
 
-fn spawn_reader(reader: BoxRead) -> Receiver<Piece> {
+/// Starts the reader thread. Emptied pieces come back through `free` to be reused, so
+/// the steady state allocates nothing.
+fn spawn_reader(reader: BoxRead, free: Receiver<Vec<u8>>) -> Receiver<Piece> {
     let (tx, rx) = sync_channel(CHANNEL_PIECES);
     let spawned = std::thread::Builder::new()
         .name("leaksweep-read".into())
@@ -91,7 +93,8 @@ fn spawn_reader(reader: BoxRead) -> Receiver<Piece> {
                 }
             };
             loop {
-                let mut buf = vec![0u8; PIECE];
+                let mut buf = free.try_recv().unwrap_or_default();
+                buf.resize(PIECE, 0);
                 match r.read(&mut buf) {
                     Ok(0) => {
                         let _ = tx.send(Piece::End(None));
@@ -145,11 +148,14 @@ pub fn for_each_chunk<R, W, C>(
 where
     R: Send,
     W: Fn(&Chunk, &mut Scratch) -> R + Sync,
-    C: FnMut(Chunk, R),
+    C: FnMut(&Chunk, R),
 {
     let chunk = chunk_size.max(1024);
     let cap = chunk + MAX_MATCH_SPAN;
-    let rx = spawn_reader(reader);
+    let (free_tx, free_rx) = sync_channel::<Vec<u8>>(CHANNEL_PIECES);
+    let rx = spawn_reader(reader, free_rx);
+    // Chunk buffers are reused too: a fresh 4 MiB buffer costs a thousand page faults.
+    let mut spare: Vec<Vec<u8>> = Vec::new();
     let batch_max = rayon::current_num_threads().clamp(1, MAX_BATCH);
     let mut end = StreamEnd::default();
     let mut cur: Vec<u8> = Vec::with_capacity(cap);
@@ -161,15 +167,6 @@ where
         .stall_timeout
         .map_or(opts.stall_notice, |t| t.min(opts.stall_notice))
         .clamp(Duration::from_millis(50), Duration::from_secs(1));
-    let mut run_batch = |batch: &mut Vec<Chunk>| {
-        let results: Vec<R> = batch
-            .par_iter()
-            .map_init(Scratch::default, |s, c| work(c, s))
-            .collect();
-        for (c, r) in batch.drain(..).zip(results) {
-            consume(c, r);
-        }
-    };
     loop {
         let piece = match rx.recv_timeout(tick) {
             Ok(p) => p,
@@ -203,7 +200,7 @@ where
                         let nominal = cap - MAX_MATCH_SPAN;
                         let owned_end =
                             memchr::memrchr(b'\n', &cur[..nominal]).map_or(nominal, |i| i + 1);
-                        let mut next = Vec::with_capacity(cap);
+                        let mut next = spare.pop().unwrap_or_else(|| Vec::with_capacity(cap));
                         next.extend_from_slice(&cur[owned_end..]);
                         let full = std::mem::replace(&mut cur, next);
                         batch.push(Chunk {
@@ -213,11 +210,12 @@ where
                         });
                         offset += owned_end as u64;
                         if batch.len() >= batch_max {
-                            run_batch(&mut batch);
+                            run_batch(&mut batch, &mut spare, &work, &mut consume);
                         }
                     }
                 }
                 data.clear();
+                let _ = free_tx.try_send(data);
             }
             Piece::End(err) => {
                 end.error = err;
@@ -229,10 +227,29 @@ where
                         offset,
                     });
                 }
-                run_batch(&mut batch);
+                run_batch(&mut batch, &mut spare, &work, &mut consume);
                 return end;
             }
         }
+    }
+}
+
+/// Scans a batch of chunks in parallel, hands them to `consume` in order, and keeps
+/// their buffers for reuse.
+fn run_batch<R, W, C>(batch: &mut Vec<Chunk>, spare: &mut Vec<Vec<u8>>, work: &W, consume: &mut C)
+where
+    R: Send,
+    W: Fn(&Chunk, &mut Scratch) -> R + Sync,
+    C: FnMut(&Chunk, R),
+{
+    let results: Vec<R> = batch
+        .par_iter()
+        .map_init(Scratch::default, |s, c| work(c, s))
+        .collect();
+    for (mut c, r) in batch.drain(..).zip(results) {
+        consume(&c, r);
+        c.data.clear();
+        spare.push(c.data);
     }
 }
 
@@ -271,7 +288,7 @@ pub fn scan_stream(
             let owned = c.data.get(..c.owned_end).unwrap_or_default();
             (found, count_lines(owned))
         },
-        |_, (mut found, lines): (Vec<Finding>, u64)| {
+        |_: &Chunk, (mut found, lines): (Vec<Finding>, u64)| {
             for f in &mut found {
                 f.line += line_base;
                 f.end_line += line_base;
