@@ -32,6 +32,11 @@ pub enum Validator {
     Generic,
     /// The password of a `scheme://user:password@host` URL.
     UrlPassword,
+    /// An opaque token named by its context (a bearer token, an API-key header, a
+    /// query parameter): random-looking, not a word, an identifier or a placeholder.
+    OpaqueToken,
+    /// HTTP basic credentials: base64 of `user:password` with a real-looking password.
+    BasicAuth,
 }
 
 impl Validator {
@@ -48,6 +53,8 @@ impl Validator {
         "not-placeholder",
         "generic",
         "url-password",
+        "opaque-token",
+        "basic-auth",
     ];
 
     /// Looks a validator up by its rule-file name.
@@ -64,6 +71,8 @@ impl Validator {
             "not-placeholder" => Validator::NotPlaceholder,
             "generic" => Validator::Generic,
             "url-password" => Validator::UrlPassword,
+            "opaque-token" => Validator::OpaqueToken,
+            "basic-auth" => Validator::BasicAuth,
             _ => return None,
         })
     }
@@ -84,6 +93,8 @@ impl Validator {
             Validator::NotPlaceholder => !looks_like_placeholder(secret),
             Validator::Generic => generic(secret),
             Validator::UrlPassword => url_password(secret),
+            Validator::OpaqueToken => opaque_token(secret),
+            Validator::BasicAuth => basic_auth(secret),
         }
     }
 }
@@ -334,6 +345,54 @@ fn generic(s: &[u8]) -> bool {
     true
 }
 
+/// An opaque token: at least 16 bytes, letters and digits (or token symbols), not an
+/// identifier such as `AbstractTokenProviderFactory` or `access-token-for-service`.
+fn opaque_token(s: &[u8]) -> bool {
+    if s.len() < 16 || looks_like_placeholder(s) {
+        return false;
+    }
+    let letters = s.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let digits = s.iter().filter(|b| b.is_ascii_digit()).count();
+    let symbols = s.len() - letters - digits;
+    if letters == 0 || (digits == 0 && symbols == 0) {
+        return false;
+    }
+    // Words joined by separators (`access-token-for-service`, `some.config.key`) have
+    // long letter runs between every separator and no digits.
+    if digits == 0 {
+        let longest_word = s
+            .split(|b| !b.is_ascii_alphabetic())
+            .map(<[u8]>::len)
+            .max()
+            .unwrap_or(0);
+        let lower_only = !s.iter().any(u8::is_ascii_uppercase);
+        if lower_only || longest_word * 2 >= s.len() {
+            return false;
+        }
+    }
+    let lowered = String::from_utf8_lossy(s).to_ascii_lowercase();
+    !["null", "undefined", "token", "bearer", "secret", "password"]
+        .iter()
+        .any(|w| lowered.starts_with(w))
+}
+
+/// Base64 of `user:password` whose password is not empty or an obvious default.
+fn basic_auth(s: &[u8]) -> bool {
+    let Some(decoded) = decode_b64(s) else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&decoded) else {
+        return false;
+    };
+    let Some((user, password)) = text.split_once(':') else {
+        return false;
+    };
+    !text.chars().any(char::is_control)
+        && user.len() <= 256
+        && password.len() >= 4
+        && url_password(password.as_bytes())
+}
+
 fn url_password(s: &[u8]) -> bool {
     if s.is_empty() || looks_like_placeholder(s) {
         return false;
@@ -408,6 +467,28 @@ mod tests {
         ] {
             assert!(Validator::Generic.check(good.as_bytes()), "{good}");
         }
+    }
+
+    #[test]
+    fn opaque_token_and_basic_auth() {
+        for good in ["q8Zr2mV9xK4tW7pL3nB6", "Zx81Kq02mNv7Ps33Lw9T_abc", "aB-cD_eF~gH.iJ+kL/mN=="] {
+            assert!(Validator::OpaqueToken.check(good.as_bytes()), "{good}");
+        }
+        for bad in [
+            "AbstractTokenProviderFactory",
+            "access-token-for-service",
+            "tokenplaceholdervalue",
+            "0123456789abcdefgh",
+            "short1",
+        ] {
+            assert!(!Validator::OpaqueToken.check(bad.as_bytes()), "{bad}");
+        }
+        use base64::Engine as _;
+        let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        assert!(Validator::BasicAuth.check(enc("deploy:Hq7vR2xLp9").as_bytes()));
+        assert!(!Validator::BasicAuth.check(enc("user:password").as_bytes()));
+        assert!(!Validator::BasicAuth.check(enc("no-colon-here").as_bytes()));
+        assert!(!Validator::BasicAuth.check(b"not base64!"));
     }
 
     #[test]
