@@ -59,6 +59,9 @@ pub struct RedactArgs {
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// Chunk size (tests shrink it to put secrets on chunk boundaries).
+    #[arg(long, hide = true, value_parser = super::scan::parse_size)]
+    pub chunk_size: Option<u64>,
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
@@ -183,6 +186,9 @@ pub fn run(args: RedactArgs) -> anyhow::Result<i32> {
     let engine = common::build_engine(common::load_rules(&args.rules)?)?;
     let mut ctx = ScanContext::new(engine);
     ctx.decode.max_depth = args.max_decode_depth;
+    if let Some(c) = args.chunk_size {
+        ctx.chunk_size = usize::try_from(c).unwrap_or(usize::MAX).max(1024);
+    }
     let mask = match args.mask {
         MaskStyle::SameLength => Mask::SameLength,
         MaskStyle::Marker => Mask::Marker(args.marker.clone().into_bytes()),

@@ -124,9 +124,11 @@ impl Decoded {
 /// Scans the decoded forms of the encoded spans of `hay` that start before `owned_end`
 /// and appends what the engine finds there, mapped back to `hay`.
 ///
-/// `plain` are the engine's matches on `hay` itself: a decoded match that overlaps a
-/// plain match of the same or higher priority is dropped (the plain one already says
-/// it), so a secret is not reported twice.
+/// `plain` are the engine's matches on `hay` itself. Where a decoded match overlaps a
+/// plain one, one of them goes, so a secret is not reported twice: the decoded one if
+/// the plain one has the same bytes or a higher priority; otherwise (the same rule
+/// matched the encoded bytes, `password=p%40ss`) the plain one, whose secret is still
+/// encoded.
 pub fn scan(
     engine: &Engine,
     hay: &[u8],
@@ -134,7 +136,7 @@ pub fn scan(
     path: Option<&str>,
     opts: DecodeOptions,
     scratch: &mut Scratch,
-    plain: &[Match],
+    plain: &mut Vec<Match>,
     out: &mut Vec<DecodedMatch>,
 ) {
     if opts.max_depth == 0 {
@@ -157,13 +159,29 @@ pub fn scan(
     }
     let mut found = out.split_off(first);
     let prio = |m: &Match| engine.rules()[m.rule].spec.priority;
+    let mut superseded = vec![false; plain.len()];
     found.retain(|d| {
-        !plain.iter().any(|p| {
-            p.secret_start < d.m.secret_end
-                && d.m.secret_start < p.secret_end
-                && prio(p) >= prio(&d.m)
-        })
+        let mut keep = true;
+        for (i, p) in plain.iter().enumerate() {
+            if !(p.secret_start < d.m.secret_end && d.m.secret_start < p.secret_end) {
+                continue;
+            }
+            let same_bytes = hay.get(p.secret_start..p.secret_end) == Some(d.secret.as_slice());
+            if p.rule == d.m.rule && !same_bytes {
+                superseded[i] = true;
+            } else if same_bytes || prio(p) >= prio(&d.m) {
+                keep = false;
+            }
+        }
+        keep
     });
+    if superseded.iter().any(|&s| s) {
+        let mut i = 0;
+        plain.retain(|_| {
+            i += 1;
+            !superseded[i - 1]
+        });
+    }
     // Among decoded matches: one per overlapping span, the higher priority, then the
     // longer secret, then the shallower decoding.
     found.sort_by_key(|d| (d.m.secret_start, std::cmp::Reverse(d.m.secret_end)));
@@ -363,7 +381,7 @@ negative_examples = ["password"]
             None,
             DecodeOptions::default(),
             &mut s,
-            &plain,
+            &mut plain,
             &mut out,
         );
         out
@@ -446,7 +464,7 @@ negative_examples = ["password"]
                 None,
                 opts,
                 &mut Scratch::default(),
-                &[],
+                &mut Vec::new(),
                 &mut out,
             );
             out

@@ -471,7 +471,11 @@ mod tests {
 
     #[test]
     fn opaque_token_and_basic_auth() {
-        for good in ["q8Zr2mV9xK4tW7pL3nB6", "Zx81Kq02mNv7Ps33Lw9T_abc", "aB-cD_eF~gH.iJ+kL/mN=="] {
+        for good in [
+            "q8Zr2mV9xK4tW7pL3nB6",
+            "Zx81Kq02mNv7Ps33Lw9T_abc",
+            "aB-cD_eF~gH.iJ+kL/mN==",
+        ] {
             assert!(Validator::OpaqueToken.check(good.as_bytes()), "{good}");
         }
         for bad in [

@@ -165,8 +165,12 @@ pub fn open(mut r: BoxRead) -> io::Result<(BoxRead, InputKind)> {
                 Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(raw)?),
                 Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(raw)),
             };
-            let head = read_head(&mut d, 4096)?;
-            (d, head)
+            match read_head(&mut d, 4096) {
+                Ok(head) => (d, head),
+                // A damaged stream: report its error from the first read, with the
+                // compression known, instead of failing to open.
+                Err(e) => return Ok((Box::new(Failing(Some(e))), kind)),
+            }
         }
     };
     match Utf16::sniff(&head) {
@@ -177,6 +181,15 @@ pub fn open(mut r: BoxRead) -> io::Result<(BoxRead, InputKind)> {
             let inner: BoxRead = Box::new(io::Cursor::new(rest).chain(plain));
             Ok((Box::new(Utf16Reader::new(inner, order)), kind))
         }
+    }
+}
+
+/// A reader that fails once with a stored error, then reads as empty.
+struct Failing(Option<io::Error>);
+
+impl Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
     }
 }
 
