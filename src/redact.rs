@@ -152,7 +152,7 @@ pub fn redact_stream(
             if write_error.is_some() {
                 return;
             }
-            let mut spans: Vec<Span> = carry.drain(..).collect();
+            let mut spans: Vec<Span> = std::mem::take(&mut carry);
             spans.extend(new.into_iter().map(|(start, end)| Span {
                 start,
                 end,

@@ -72,7 +72,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Ignore(cmd) => ignore::run(cmd),
         Command::Rotate(args) => rotate::run(&args),
         Command::Hook(cmd) => hook::run(cmd),
-        Command::Redact(args) => redact::run(args),
+        Command::Redact(args) => redact::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -182,7 +182,7 @@ fn in_place(ctx: &ScanContext, p: &Path, mask: &Mask) -> anyhow::Result<u64> {
 }
 
 /// Runs `leaksweep redact`.
-pub fn run(args: RedactArgs) -> anyhow::Result<i32> {
+pub fn run(args: &RedactArgs) -> anyhow::Result<i32> {
     let engine = common::build_engine(common::load_rules(&args.rules)?)?;
     let mut ctx = ScanContext::new(engine);
     ctx.decode.max_depth = args.max_decode_depth;

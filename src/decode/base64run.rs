@@ -17,6 +17,7 @@ static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
     while i < 256 {
+        #[allow(clippy::cast_possible_truncation)] // i < 256
         let b = i as u8;
         t[i] = if b.is_ascii_uppercase() {
             UPPER
@@ -82,7 +83,8 @@ fn masks16(lo: u64, hi: u64) -> (u64, u64, u64) {
             _mm_or_si128(eq(b'-'), eq(b'_')),
         );
         let b64 = _mm_or_si128(_mm_or_si128(upper, lower), _mm_or_si128(digit, sym));
-        #[allow(clippy::cast_sign_loss)]
+        // movemask sets the low 16 bits only.
+        #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
         let m = |v| u64::from(_mm_movemask_epi8(v) as u16);
         (m(b64), m(upper), m(lower))
     }
@@ -312,7 +314,7 @@ mod tests {
                 } else {
                     (x >> 8) % alphabet.len() as u64
                 };
-                data.push(alphabet[k as usize]);
+                data.push(alphabet[usize::try_from(k).unwrap()]);
             }
             for owned in [data.len(), data.len() / 2] {
                 let mut got = Vec::new();

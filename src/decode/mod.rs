@@ -129,6 +129,7 @@ impl Decoded {
 /// the plain one has the same bytes or a higher priority; otherwise (the same rule
 /// matched the encoded bytes, `password=p%40ss`) the plain one, whose secret is still
 /// encoded.
+#[allow(clippy::too_many_arguments)]
 pub fn scan(
     engine: &Engine,
     hay: &[u8],
