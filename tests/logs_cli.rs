@@ -26,7 +26,7 @@ fn pem_key(seed: u64) -> String {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            (x >> 24) as u8
+            x.to_le_bytes()[3]
         })
         .collect();
     let b64 = base64::engine::general_purpose::STANDARD.encode(body);
@@ -400,7 +400,7 @@ fn issue_4_bad_input_never_crashes() {
     // NULs, invalid UTF-8 and binary noise inside a text log.
     let mut noisy = b"start\n\x00\x00\xff\xfe\xc3\x28 binary \x01\x02\x03\n".to_vec();
     noisy.extend_from_slice(format!("token={gh}\n").as_bytes());
-    noisy.extend((0..5000u32).map(|i| (i * 31 % 256) as u8));
+    noisy.extend((0..5000u32).map(|i| u8::try_from(i * 31 % 256).unwrap()));
     fs::write(d.join("noisy.log"), &noisy).unwrap();
     let out = run(d, &["scan", "noisy.log", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
