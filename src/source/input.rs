@@ -71,10 +71,20 @@ impl Utf16 {
     /// the other, which is what ASCII-heavy UTF-16 looks like. Returns the order and the
     /// length of the mark to skip.
     pub fn sniff(head: &[u8]) -> Option<(Utf16, usize)> {
+        // A mark alone is not enough: `FF FE` also starts Latin-1 or binary junk. Text in
+        // UTF-16 (a log above all) has ASCII units: a space, a digit, a newline.
+        let ascii_unit = |body: &[u8], le: bool| {
+            body.len() < 8
+                || body.chunks_exact(2).any(|p| {
+                    let (lo, hi) = if le { (p[0], p[1]) } else { (p[1], p[0]) };
+                    hi == 0 && (lo == b'\n' || lo == b'\t' || (0x20..0x7f).contains(&lo))
+                })
+        };
         match head {
             [0xff, 0xfe, 0, 0, ..] => return None, // UTF-32LE
-            [0xff, 0xfe, ..] => return Some((Utf16::Le, 2)),
-            [0xfe, 0xff, ..] => return Some((Utf16::Be, 2)),
+            [0xff, 0xfe, body @ ..] if ascii_unit(body, true) => return Some((Utf16::Le, 2)),
+            [0xfe, 0xff, body @ ..] if ascii_unit(body, false) => return Some((Utf16::Be, 2)),
+            [0xff, 0xfe, ..] | [0xfe, 0xff, ..] => return None,
             _ => {}
         }
         let n = head.len().min(4096) & !1;
@@ -344,6 +354,10 @@ mod tests {
         let (out, kind) = read_all(le);
         assert_eq!(String::from_utf8(out).unwrap(), s);
         assert_eq!(kind.utf16, Some(Utf16::Le));
+        // A mark followed by bytes that are not UTF-16 text: scanned as bytes.
+        let (out, kind) = read_all(b"\xff\xfe garbage \xc3\x28 token=abc\n".to_vec());
+        assert_eq!(kind.utf16, None);
+        assert!(out.ends_with(b"token=abc\n"));
         // A lone trailing byte and an unpaired surrogate do not panic.
         let mut odd = vec![0xff, 0xfe, b'a', 0, 0x00, 0xd8, b'b', 0];
         odd.push(b'c');
