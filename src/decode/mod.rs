@@ -361,7 +361,7 @@ id = "pw"
 name = "Password field"
 keywords = ["password"]
 regex = '''"password"\s*:\s*"([^"]{8,})"'''
-examples = ['"password": "Zq8rMv2x"']
+examples = ['"password": "Zq8rMv2x"'] # leaksweep:allow (a made-up example)
 negative_examples = ["password"]
 "#,
         )
@@ -424,7 +424,7 @@ negative_examples = ["password"]
         let hay = format!("GET /cb?next=%2Fhome&t={TOK}&x HTTP/1.1\n");
         assert!(run(hay.as_bytes()).is_empty());
 
-        let hay = r#"{"msg":"body={\"password\":\"Zq8rMv2x\u0041b9\"}"}"#;
+        let hay = r#"{"msg":"body={\"password\":\"Zq8rMv2x\u0041b9\"}"}"#; // leaksweep:allow
         let found = run(hay.as_bytes());
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].secret, b"Zq8rMv2xAb9");
