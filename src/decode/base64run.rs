@@ -107,7 +107,58 @@ fn masks16(lo: u64, hi: u64) -> (u64, u64, u64) {
     (b, u, l)
 }
 
+/// Classifies a 64-byte block with AVX2: two 32-byte halves.
+///
+/// # Safety
+/// The CPU must support AVX2 (checked by the caller with `is_x86_feature_detected!`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn block_masks_avx2(block: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::{
+        __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_loadu_si256,
+        _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
+    };
+    let mut m = Masks::default();
+    for (k, half) in block.chunks_exact(32).enumerate() {
+        // SAFETY: `half` is 32 readable bytes; the load is unaligned.
+        let x = unsafe { _mm256_loadu_si256(half.as_ptr().cast::<__m256i>()) };
+        #[allow(clippy::cast_possible_wrap)]
+        let range = |lo: u8, hi: u8| {
+            _mm256_and_si256(
+                _mm256_cmpgt_epi8(x, _mm256_set1_epi8((lo - 1) as i8)),
+                _mm256_cmpgt_epi8(_mm256_set1_epi8((hi + 1) as i8), x),
+            )
+        };
+        #[allow(clippy::cast_possible_wrap)]
+        let eq = |b: u8| _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b as i8));
+        let upper = range(b'A', b'Z');
+        let lower = range(b'a', b'z');
+        let digit = range(b'0', b'9');
+        let sym = _mm256_or_si256(
+            _mm256_or_si256(eq(b'+'), eq(b'/')),
+            _mm256_or_si256(eq(b'-'), eq(b'_')),
+        );
+        let b64 = _mm256_or_si256(_mm256_or_si256(upper, lower), _mm256_or_si256(digit, sym));
+        // movemask sets 32 bits: reinterpret them.
+        #[allow(clippy::cast_sign_loss)]
+        let bits = |v| u64::from(_mm256_movemask_epi8(v) as u32);
+        m.b64 |= bits(b64) << (32 * k);
+        m.upper |= bits(upper) << (32 * k);
+        m.lower |= bits(lower) << (32 * k);
+    }
+    m
+}
+
 fn block_masks(block: &[u8; 64]) -> Masks {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was just detected.
+        return unsafe { block_masks_avx2(block) };
+    }
+    block_masks_sse2(block)
+}
+
+fn block_masks_sse2(block: &[u8; 64]) -> Masks {
     let mut m = Masks::default();
     for (k, q) in block.chunks_exact(16).enumerate() {
         let word = |i: usize| {
@@ -291,6 +342,15 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn sse2_and_avx2_masks_agree() {
+        let block: [u8; 64] = std::array::from_fn(|i| u8::try_from(i * 37 % 256).unwrap());
+        let a = block_masks_sse2(&block);
+        let b = block_masks(&block);
+        assert_eq!((a.b64, a.upper, a.lower), (b.b64, b.upper, b.lower));
+        assert!(a.b64 != 0 && a.upper != 0 && a.lower != 0);
     }
 
     #[test]
