@@ -225,6 +225,14 @@ pub(super) fn candidates(data: &[u8], owned_end: usize, out: &mut Vec<Candidate>
         // u64 on purpose: only windows starting in this block.
         #[allow(clippy::cast_possible_truncation)]
         let mut starts = x24 as u64;
+        // Windows inside a run already handled (a long run crosses many blocks).
+        if p > start {
+            starts &= if p - start >= 64 {
+                0
+            } else {
+                !0u64 << (p - start)
+            };
+        }
         while starts != 0 {
             let s = start + starts.trailing_zeros() as usize;
             starts &= starts - 1;
