@@ -69,7 +69,8 @@ pub struct StreamEnd {
 
 enum Piece {
     Kind(InputKind),
-    Data(Vec<u8>),
+    /// A buffer of `PIECE` bytes of which the first `usize` were read.
+    Data(Vec<u8>, usize),
     End(Option<io::Error>),
 }
 
@@ -94,15 +95,18 @@ fn spawn_reader(reader: BoxRead, free: Receiver<Vec<u8>>) -> Receiver<Piece> {
             };
             loop {
                 let mut buf = free.try_recv().unwrap_or_default();
-                buf.resize(PIECE, 0);
+                // Reused buffers keep their full length: zeroing 256 KiB for every short
+                // read of a trickling pipe would cost more than the scan.
+                if buf.len() < PIECE {
+                    buf.resize(PIECE, 0);
+                }
                 match r.read(&mut buf) {
                     Ok(0) => {
                         let _ = tx.send(Piece::End(None));
                         return;
                     }
                     Ok(n) => {
-                        buf.truncate(n);
-                        if tx.send(Piece::Data(buf)).is_err() {
+                        if tx.send(Piece::Data(buf, n)).is_err() {
                             return;
                         }
                     }
@@ -187,11 +191,11 @@ where
         };
         match piece {
             Piece::Kind(k) => end.kind = k,
-            Piece::Data(mut data) => {
+            Piece::Data(data, n) => {
                 last_data = Instant::now();
                 noticed = false;
-                end.bytes += data.len() as u64;
-                let mut rest: &[u8] = &data;
+                end.bytes += n as u64;
+                let mut rest: &[u8] = data.get(..n).unwrap_or_default();
                 while !rest.is_empty() {
                     let take = rest.len().min(cap - cur.len());
                     cur.extend_from_slice(&rest[..take]);
@@ -214,7 +218,6 @@ where
                         }
                     }
                 }
-                data.clear();
                 let _ = free_tx.try_send(data);
             }
             Piece::End(err) => {
