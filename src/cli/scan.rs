@@ -8,7 +8,7 @@ use crate::pipeline::{scan_paths, ScanPlan, DEFAULT_MAX_FILE_SIZE};
 use crate::source::walk::WalkOptions;
 use crate::triage::config::ScanDefaults;
 
-use super::common::{self, OutputArgs, PathsFrom, RuleArgs, TriageArgs};
+use super::common::{self, LimitArgs, OutputArgs, PathsFrom, RuleArgs, TriageArgs};
 
 /// Which files a directory scan visits (shared by `scan` and `baseline create`).
 #[derive(Debug, Clone, Args)]
@@ -87,6 +87,9 @@ pub struct ScanArgs {
     /// Output.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Resource limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Parses `10M`, `512K`, `1G` or a plain number of bytes.
@@ -97,13 +100,14 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 /// Runs `leaksweep scan`.
 pub fn run(mut args: ScanArgs) -> anyhow::Result<i32> {
     let start = common::start_dir(&args.paths);
-    let prep = common::prepare(
+    let mut prep = common::prepare(
         &args.rules,
         &args.triage,
         args.output.no_inline_ignores,
         &start,
         PathsFrom::CurrentDir,
     )?;
+    args.limits.apply(&mut prep.ctx)?;
     let defaults = &prep.project.config.config.scan;
     common::apply_output_defaults(&mut args.output, defaults);
     let plan = args.walk.plan(args.paths, args.output.threads, defaults);

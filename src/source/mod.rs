@@ -10,13 +10,14 @@ pub mod git;
 pub mod walk;
 
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
 use crate::engine::allow::AllowInput;
 use crate::engine::{Engine, Match, Scratch, MAX_MATCH_SPAN};
-use crate::finding::{fingerprint, inline, Finding, SuppressReason};
+use crate::finding::{fingerprint, inline, Finding, Skipped, SuppressReason};
 use crate::secret::Secret;
 
 /// Size of one chunk when a large slice is scanned in parallel, or a stream is read.
@@ -31,6 +32,49 @@ pub trait LineFilter: Send + Sync + std::fmt::Debug {
     fn allows(&self, rule_id: &str, input: &AllowInput<'_>) -> bool;
 }
 
+/// Default cap on findings kept per file or blob (`--max-findings-per-file`).
+pub const DEFAULT_MAX_FINDINGS_PER_FILE: usize = 1000;
+/// Default time budget per file or blob (`--file-timeout`).
+pub const DEFAULT_FILE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Bounds that keep one hostile file from stalling a scan or flooding a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Keep at most this many findings per file or blob, the first by position (0: no cap).
+    pub max_findings_per_file: usize,
+    /// Stop scanning a file or blob after this long (`None`: no limit). Checked between
+    /// chunks, so a file is cut at a chunk boundary and one chunk always completes.
+    pub file_timeout: Option<Duration>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_findings_per_file: DEFAULT_MAX_FINDINGS_PER_FILE,
+            file_timeout: Some(DEFAULT_FILE_TIMEOUT),
+        }
+    }
+}
+
+impl Limits {
+    fn cap(&self) -> usize {
+        match self.max_findings_per_file {
+            0 => usize::MAX,
+            n => n,
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.file_timeout
+            .and_then(|t| Instant::now().checked_add(t))
+    }
+}
+
+/// Skip reason recorded when a file's findings were cut to the cap.
+pub const REASON_FINDINGS_CAPPED: &str = "findings-capped";
+/// Skip reason recorded when a file's scan was cut by the per-file timeout.
+pub const REASON_TIMEOUT: &str = "timeout";
+
 /// Everything a source needs to turn bytes into findings.
 #[derive(Debug, Clone)]
 pub struct ScanContext {
@@ -44,6 +88,12 @@ pub struct ScanContext {
     pub allowlist: Option<Arc<dyn LineFilter>>,
     /// Chunk size for large inputs (tests shrink it to put secrets on boundaries).
     pub chunk_size: usize,
+    /// Per-file caps and time budget.
+    pub limits: Limits,
+    /// Files whose scan a limit cut short, recorded by the sources as [`Skipped`] items
+    /// (reasons [`REASON_FINDINGS_CAPPED`], [`REASON_TIMEOUT`]); the command that ran the
+    /// scan takes them with [`ScanContext::take_limit_hits`] into its summary.
+    pub limit_hits: Arc<Mutex<Vec<Skipped>>>,
 }
 
 impl ScanContext {
@@ -55,7 +105,60 @@ impl ScanContext {
             inline_ignores: true,
             allowlist: None,
             chunk_size: CHUNK_SIZE,
+            limits: Limits::default(),
+            limit_hits: Arc::default(),
         }
+    }
+
+    /// Takes the limit notes recorded so far, in a deterministic order.
+    pub fn take_limit_hits(&self) -> Vec<Skipped> {
+        let mut hits = match self.limit_hits.lock() {
+            Ok(mut g) => std::mem::take(&mut *g),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        };
+        hits.sort_by(|a, b| (&a.path, &a.reason).cmp(&(&b.path, &b.reason)));
+        hits
+    }
+
+    fn record_limit(&self, path: &str, reason: &str, detail: String) {
+        let item = Skipped {
+            path: path.to_string(),
+            reason: reason.to_string(),
+            detail,
+        };
+        match self.limit_hits.lock() {
+            Ok(mut g) => g.push(item),
+            Err(p) => p.into_inner().push(item),
+        }
+    }
+
+    /// Cuts `found` (in position order) to the findings cap, noting it when it bites.
+    fn enforce_cap(&self, found: &mut Vec<Finding>, path: &str) {
+        let cap = self.limits.cap();
+        if found.len() > cap {
+            found.truncate(cap);
+            self.record_limit(
+                path,
+                REASON_FINDINGS_CAPPED,
+                format!(
+                    "kept the first {cap} findings; raise --max-findings-per-file (0: no cap) \
+                     to see the rest"
+                ),
+            );
+        }
+    }
+
+    fn note_timeout(&self, path: &str, at: u64, len: Option<u64>) {
+        let secs = self.limits.file_timeout.map_or(0.0, |t| t.as_secs_f64());
+        let of = len.map_or(String::new(), |l| format!(" of {l}"));
+        self.record_limit(
+            path,
+            REASON_TIMEOUT,
+            format!(
+                "stopped after {secs}s (--file-timeout) at byte {at}{of}; the rest was not \
+                 scanned"
+            ),
+        );
     }
 }
 
@@ -85,6 +188,8 @@ pub fn scan_chunk(
     if matches.is_empty() {
         return;
     }
+    // One more than the cap, so that the caller sees that the cap was hit.
+    matches.truncate(ctx.limits.cap().saturating_add(1));
     let mut lines = LineCounter::new(hay);
     for m in matches {
         let (line, column) = lines.locate(m.secret_start);
@@ -222,6 +327,10 @@ fn chunk_bounds(data: &[u8], chunk: usize) -> Vec<usize> {
 
 /// Scans a whole in-memory slice (a small file, a mapped file, a blob). Slices larger
 /// than the chunk size are cut into overlapping chunks scanned in parallel.
+///
+/// The context's [`Limits`] apply: findings beyond the cap are dropped (the first ones by
+/// position are kept, whatever the thread count), and chunks not started before the
+/// file's deadline are not scanned; both are recorded in [`ScanContext::limit_hits`].
 pub fn scan_slice(
     ctx: &ScanContext,
     data: &[u8],
@@ -239,13 +348,19 @@ pub fn scan_slice(
             scratch,
             &mut out,
         );
+        ctx.enforce_cap(&mut out, path);
         return out;
     }
+    let deadline = ctx.limits.deadline();
     let bounds = chunk_bounds(data, ctx.chunk_size);
-    let parts: Vec<(Vec<Finding>, u64)> = bounds
+    let parts: Vec<(Option<Vec<Finding>>, u64)> = bounds
         .par_windows(2)
         .map_init(Scratch::default, |scratch, w| {
             let (s, e) = (w[0], w[1]);
+            let lines = count_lines(&data[s..e]);
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return (None, lines);
+            }
             let hay_end = (e + MAX_MATCH_SPAN).min(data.len());
             let mut found = Vec::new();
             let base = Position {
@@ -261,18 +376,30 @@ pub fn scan_slice(
                 scratch,
                 &mut found,
             );
-            (found, count_lines(&data[s..e]))
+            (Some(found), lines)
         })
         .collect();
     let mut line_base = 0;
-    for (mut found, lines) in parts {
-        for f in &mut found {
-            f.line += line_base;
-            f.end_line += line_base;
+    let mut timed_out_at = None;
+    for ((found, lines), w) in parts.into_iter().zip(bounds.windows(2)) {
+        match found {
+            Some(mut found) => {
+                for f in &mut found {
+                    f.line += line_base;
+                    f.end_line += line_base;
+                }
+                out.extend(found);
+            }
+            None => {
+                timed_out_at.get_or_insert(w[0] as u64);
+            }
         }
-        out.extend(found);
         line_base += lines;
     }
+    if let Some(at) = timed_out_at {
+        ctx.note_timeout(path, at, Some(data.len() as u64));
+    }
+    ctx.enforce_cap(&mut out, path);
     out
 }
 
@@ -302,6 +429,9 @@ pub fn scan_reader(
     let mut stats = StreamStats::default();
     let mut eof = false;
     let mut error = None;
+    let deadline = ctx.limits.deadline();
+    let cap = ctx.limits.cap();
+    let mut timed_out = false;
     while !eof || !buf.is_empty() {
         // Fill up to chunk + overlap bytes.
         while !eof && buf.len() < chunk + overlap {
@@ -331,11 +461,20 @@ pub fn scan_reader(
             let nominal = buf.len() - overlap;
             memchr::memrchr(b'\n', &buf[..nominal]).map_or(nominal, |i| i + 1)
         };
-        let mut found = Vec::new();
-        scan_chunk(ctx, &buf, owned_end, base, path, scratch, &mut found);
-        if !found.is_empty() {
-            on_findings(&found);
-            all.extend(found);
+        // Past the deadline or the cap, the rest is read (and counted) but not scanned.
+        if !timed_out && deadline.is_some_and(|d| Instant::now() >= d) {
+            timed_out = true;
+            ctx.note_timeout(path, base.offset, None);
+        }
+        if !timed_out && all.len() <= cap {
+            let mut found = Vec::new();
+            scan_chunk(ctx, &buf, owned_end, base, path, scratch, &mut found);
+            if !found.is_empty() {
+                let room = cap.saturating_add(1).saturating_sub(all.len());
+                found.truncate(room);
+                on_findings(&found[..found.len().min(cap.saturating_sub(all.len()))]);
+                all.extend(found);
+            }
         }
         base.offset += owned_end as u64;
         base.line += count_lines(&buf[..owned_end]);
@@ -344,6 +483,7 @@ pub fn scan_reader(
             break;
         }
     }
+    ctx.enforce_cap(&mut all, path);
     (all, stats, error)
 }
 
