@@ -169,6 +169,9 @@ pub struct Position {
     pub offset: u64,
     /// Number of newlines before it.
     pub line: u64,
+    /// Characters between the start of its line and its first byte: non-zero when a chunk
+    /// starts mid-line (lines longer than the chunk), so that columns stay exact.
+    pub column: u64,
 }
 
 /// Scans one chunk `hay`, owning matches that start before `owned_end`, and appends
@@ -192,8 +195,14 @@ pub fn scan_chunk(
     matches.truncate(ctx.limits.cap().saturating_add(1));
     let mut lines = LineCounter::new(hay);
     for m in matches {
-        let (line, column) = lines.locate(m.secret_start);
-        let (end_line, end_column) = lines.locate_end(m.secret_end);
+        let (line, mut column) = lines.locate(m.secret_start);
+        let (end_line, mut end_column) = lines.locate_end(m.secret_end);
+        if line == 0 {
+            column += base.column;
+        }
+        if end_line == 0 {
+            end_column += base.column;
+        }
         let rule = &ctx.engine.rules()[m.rule];
         let secret = &hay[m.secret_start..m.secret_end];
         let suppressed = if ctx.inline_ignores && inline_marked(hay, m, &rule.spec.id) {
@@ -300,6 +309,35 @@ fn char_count(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
 }
 
+/// What a chunk does to the line and column of the next one.
+#[derive(Debug, Clone, Copy)]
+struct LineTail {
+    /// Newlines in the chunk.
+    lines: u64,
+    /// Characters after its last newline (or in all of it, if it has none).
+    tail_chars: u64,
+}
+
+impl LineTail {
+    fn of(bytes: &[u8]) -> LineTail {
+        let lines = count_lines(bytes);
+        let tail = memchr::memrchr(b'\n', bytes).map_or(bytes, |i| &bytes[i + 1..]);
+        LineTail {
+            lines,
+            tail_chars: char_count(tail),
+        }
+    }
+
+    /// The column base of the next chunk, given this chunk's.
+    fn advance(self, column_base: u64) -> u64 {
+        if self.lines > 0 {
+            self.tail_chars
+        } else {
+            column_base + self.tail_chars
+        }
+    }
+}
+
 /// Counts newlines in `bytes`.
 pub fn count_lines(bytes: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', bytes).count() as u64
@@ -353,19 +391,19 @@ pub fn scan_slice(
     }
     let deadline = ctx.limits.deadline();
     let bounds = chunk_bounds(data, ctx.chunk_size);
-    let parts: Vec<(Option<Vec<Finding>>, u64)> = bounds
+    let parts: Vec<(Option<Vec<Finding>>, LineTail)> = bounds
         .par_windows(2)
         .map_init(Scratch::default, |scratch, w| {
             let (s, e) = (w[0], w[1]);
-            let lines = count_lines(&data[s..e]);
+            let tail = LineTail::of(&data[s..e]);
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                return (None, lines);
+                return (None, tail);
             }
             let hay_end = (e + MAX_MATCH_SPAN).min(data.len());
             let mut found = Vec::new();
             let base = Position {
                 offset: s as u64,
-                line: 0,
+                ..Position::default()
             };
             scan_chunk(
                 ctx,
@@ -376,15 +414,23 @@ pub fn scan_slice(
                 scratch,
                 &mut found,
             );
-            (Some(found), lines)
+            (Some(found), tail)
         })
         .collect();
     let mut line_base = 0;
+    let mut column_base = 0;
     let mut timed_out_at = None;
-    for ((found, lines), w) in parts.into_iter().zip(bounds.windows(2)) {
+    for ((found, tail), w) in parts.into_iter().zip(bounds.windows(2)) {
         match found {
             Some(mut found) => {
                 for f in &mut found {
+                    // Findings on the chunk's first line continue a line begun earlier.
+                    if f.line == 1 {
+                        f.column += column_base;
+                    }
+                    if f.end_line == 1 {
+                        f.end_column += column_base;
+                    }
                     f.line += line_base;
                     f.end_line += line_base;
                 }
@@ -394,7 +440,8 @@ pub fn scan_slice(
                 timed_out_at.get_or_insert(w[0] as u64);
             }
         }
-        line_base += lines;
+        line_base += tail.lines;
+        column_base = tail.advance(column_base);
     }
     if let Some(at) = timed_out_at {
         ctx.note_timeout(path, at, Some(data.len() as u64));
@@ -476,8 +523,10 @@ pub fn scan_reader(
                 all.extend(found);
             }
         }
+        let tail = LineTail::of(&buf[..owned_end]);
         base.offset += owned_end as u64;
-        base.line += count_lines(&buf[..owned_end]);
+        base.line += tail.lines;
+        base.column = tail.advance(base.column);
         buf.drain(..owned_end);
         if eof && buf.is_empty() {
             break;
