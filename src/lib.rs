@@ -14,6 +14,8 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod pipeline;
 pub mod report;
 pub mod rotate;

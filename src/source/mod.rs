@@ -174,11 +174,12 @@ pub struct Position {
     pub column: u64,
 }
 
-/// Scans one chunk `hay`, owning matches that start before `owned_end`, and appends
+/// Scans one chunk `hay`, owning matches that start in `owned_start..owned_end`, and appends
 /// findings positioned relative to `base`.
 pub fn scan_chunk(
     ctx: &ScanContext,
     hay: &[u8],
+    owned_start: usize,
     owned_end: usize,
     base: Position,
     path: &str,
@@ -188,6 +189,10 @@ pub fn scan_chunk(
     let mut matches: Vec<Match> = Vec::new();
     ctx.engine
         .scan(hay, owned_end, Some(path), scratch, &mut matches);
+    // Bytes before `owned_start` are context (the end of the line before the chunk), so
+    // that `\b` and `^` see what precedes the chunk; their matches belong to the previous
+    // chunk.
+    matches.retain(|m| m.start >= owned_start);
     if matches.is_empty() {
         return;
     }
@@ -309,6 +314,20 @@ fn char_count(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
 }
 
+/// How much of the line before a chunk is scanned with it as context (not owned).
+const LEAD: usize = 256;
+
+/// Where the context of a chunk starting at `s` begins: at most [`LEAD`] bytes back, not
+/// before the start of `s`'s line, on a character boundary.
+fn lead_start(data: &[u8], s: usize) -> usize {
+    let min = s.saturating_sub(LEAD);
+    let mut lo = memchr::memrchr(b'\n', &data[min..s]).map_or(min, |i| min + i + 1);
+    while lo < s && (data[lo] & 0xC0) == 0x80 {
+        lo += 1;
+    }
+    lo
+}
+
 /// What a chunk does to the line and column of the next one.
 #[derive(Debug, Clone, Copy)]
 struct LineTail {
@@ -380,6 +399,7 @@ pub fn scan_slice(
         scan_chunk(
             ctx,
             data,
+            0,
             data.len(),
             Position::default(),
             path,
@@ -400,20 +420,33 @@ pub fn scan_slice(
                 return (None, tail);
             }
             let hay_end = (e + MAX_MATCH_SPAN).min(data.len());
+            let lo = lead_start(data, s);
             let mut found = Vec::new();
             let base = Position {
-                offset: s as u64,
+                offset: lo as u64,
                 ..Position::default()
             };
             scan_chunk(
                 ctx,
-                &data[s..hay_end],
-                e - s,
+                &data[lo..hay_end],
+                s - lo,
+                e - lo,
                 base,
                 path,
                 scratch,
                 &mut found,
             );
+            // Columns on the first line were counted from `lo`; the fix-up below adds
+            // the column of `s`.
+            let lead_chars = char_count(&data[lo..s]);
+            for f in &mut found {
+                if f.line == 1 {
+                    f.column = f.column.saturating_sub(lead_chars);
+                }
+                if f.end_line == 1 {
+                    f.end_column = f.end_column.saturating_sub(lead_chars);
+                }
+            }
             (Some(found), tail)
         })
         .collect();
@@ -479,11 +512,13 @@ pub fn scan_reader(
     let deadline = ctx.limits.deadline();
     let cap = ctx.limits.cap();
     let mut timed_out = false;
-    while !eof || !buf.is_empty() {
-        // Fill up to chunk + overlap bytes.
-        while !eof && buf.len() < chunk + overlap {
+    // Bytes at the start of `buf` kept from the previous chunk as context.
+    let mut lead = 0;
+    loop {
+        // Fill up to chunk + overlap bytes (after the lead).
+        while !eof && buf.len() < lead + chunk + overlap {
             let old = buf.len();
-            buf.resize(chunk + overlap, 0);
+            buf.resize(lead + chunk + overlap, 0);
             match reader.read(&mut buf[old..]) {
                 Ok(0) => {
                     buf.truncate(old);
@@ -504,18 +539,19 @@ pub fn scan_reader(
         let owned_end = if eof {
             buf.len()
         } else {
-            // Own up to the last line start before the overlap region.
+            // Own up to the last line start before the overlap region (never inside the
+            // lead: the chunk is at least 1 KiB, the lead at most 256 bytes).
             let nominal = buf.len() - overlap;
-            memchr::memrchr(b'\n', &buf[..nominal]).map_or(nominal, |i| i + 1)
+            memchr::memrchr(b'\n', &buf[lead..nominal]).map_or(nominal, |i| lead + i + 1)
         };
         // Past the deadline or the cap, the rest is read (and counted) but not scanned.
         if !timed_out && deadline.is_some_and(|d| Instant::now() >= d) {
             timed_out = true;
-            ctx.note_timeout(path, base.offset, None);
+            ctx.note_timeout(path, base.offset + lead as u64, None);
         }
         if !timed_out && all.len() <= cap {
             let mut found = Vec::new();
-            scan_chunk(ctx, &buf, owned_end, base, path, scratch, &mut found);
+            scan_chunk(ctx, &buf, lead, owned_end, base, path, scratch, &mut found);
             if !found.is_empty() {
                 let room = cap.saturating_add(1).saturating_sub(all.len());
                 found.truncate(room);
@@ -523,14 +559,23 @@ pub fn scan_reader(
                 all.extend(found);
             }
         }
-        let tail = LineTail::of(&buf[..owned_end]);
-        base.offset += owned_end as u64;
-        base.line += tail.lines;
-        base.column = tail.advance(base.column);
-        buf.drain(..owned_end);
-        if eof && buf.is_empty() {
+        if eof {
             break;
         }
+        // `base` is the position of buf[0]; move it to owned_end, then keep the end of
+        // the line before owned_end as the next chunk's context.
+        let tail = LineTail::of(&buf[..owned_end]);
+        let end_offset = base.offset + owned_end as u64;
+        let end_line = base.line + tail.lines;
+        let end_column = tail.advance(base.column);
+        let lo = lead_start(&buf, owned_end);
+        lead = owned_end - lo;
+        base = Position {
+            offset: end_offset - lead as u64,
+            line: end_line,
+            column: end_column.saturating_sub(char_count(&buf[lo..owned_end])),
+        };
+        buf.drain(..lo);
     }
     ctx.enforce_cap(&mut all, path);
     (all, stats, error)
