@@ -136,8 +136,11 @@ pub fn rotation_config(data: &[u8]) {
     }
 }
 
+/// A fuzz target body.
+pub type Target = fn(&[u8]);
+
 /// Every target, by name (the fuzz binaries and the stable harness use these names).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("engine", engine),
     ("rule_file", rule_file),
     ("gitleaks_rules", gitleaks_rules),

@@ -174,13 +174,12 @@ pub struct Position {
     pub column: u64,
 }
 
-/// Scans one chunk `hay`, owning matches that start in `owned_start..owned_end`, and appends
+/// Scans one chunk `hay`, owning matches that start in `owned`, and appends
 /// findings positioned relative to `base`.
 pub fn scan_chunk(
     ctx: &ScanContext,
     hay: &[u8],
-    owned_start: usize,
-    owned_end: usize,
+    owned: std::ops::Range<usize>,
     base: Position,
     path: &str,
     scratch: &mut Scratch,
@@ -188,11 +187,11 @@ pub fn scan_chunk(
 ) {
     let mut matches: Vec<Match> = Vec::new();
     ctx.engine
-        .scan(hay, owned_end, Some(path), scratch, &mut matches);
+        .scan(hay, owned.end, Some(path), scratch, &mut matches);
     // Bytes before `owned_start` are context (the end of the line before the chunk), so
     // that `\b` and `^` see what precedes the chunk; their matches belong to the previous
     // chunk.
-    matches.retain(|m| m.start >= owned_start);
+    matches.retain(|m| m.start >= owned.start);
     if matches.is_empty() {
         return;
     }
@@ -399,8 +398,7 @@ pub fn scan_slice(
         scan_chunk(
             ctx,
             data,
-            0,
-            data.len(),
+            0..data.len(),
             Position::default(),
             path,
             scratch,
@@ -429,8 +427,7 @@ pub fn scan_slice(
             scan_chunk(
                 ctx,
                 &data[lo..hay_end],
-                s - lo,
-                e - lo,
+                s - lo..e - lo,
                 base,
                 path,
                 scratch,
@@ -551,7 +548,7 @@ pub fn scan_reader(
         }
         if !timed_out && all.len() <= cap {
             let mut found = Vec::new();
-            scan_chunk(ctx, &buf, lead, owned_end, base, path, scratch, &mut found);
+            scan_chunk(ctx, &buf, lead..owned_end, base, path, scratch, &mut found);
             if !found.is_empty() {
                 let room = cap.saturating_add(1).saturating_sub(all.len());
                 found.truncate(room);
