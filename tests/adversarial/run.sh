@@ -47,7 +47,7 @@ except Exception as e:
     print(f"no report ({e.__class__.__name__})")
 PY
 )
-  read -r secs kb < "$tm"
+  read -r secs kb < <(tail -n 1 "$tm")
   printf '| %s | %s | %s | %s s | %s MiB |\n' "$name" "$rc" "$outcome" "$secs" "$((kb / 1024))"
 }
 
@@ -84,17 +84,18 @@ rm -rf "$S/dump"
 mkdir -p "$S/line"
 P=$(pat 1)
 python3 -c "import sys; sys.stdout.write('x' * (100 * 2**20) + ' $P\n')" > "$S/line/line.txt"
-row "one 100 MiB line, secret at its end" "$S/line" scan .
+row "one 100 MiB line, secret at its end (walked: over --max-file-size)" "$S/line" scan .
+row "one 100 MiB line, secret at its end (named)" "$S/line" scan line.txt
 rm -rf "$S/line"
 
 mkdir -p "$S/deep"
 python3 - "$S/deep" "$(pat 2)" <<'PY'
 import os, sys
-p = sys.argv[1]
+os.chdir(sys.argv[1])
 for i in range(1000):
-    p = os.path.join(p, "d")
-os.makedirs(p)
-open(os.path.join(p, "k.env"), "w").write("t=" + sys.argv[2] + "\n")
+    os.mkdir("d")
+    os.chdir("d")
+open("k.env", "w").write("t=" + sys.argv[2] + "\n")
 PY
 row "1000 nested directories, secret at the bottom" "$S/deep" scan .
 rm -rf "$S/deep"
