@@ -18,6 +18,8 @@ pub mod decode;
 pub mod engine;
 pub mod error;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod pipeline;
 pub mod redact;
 pub mod report;

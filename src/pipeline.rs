@@ -200,9 +200,13 @@ pub fn scan_paths(
                 .push(e.to_string()),
         }
     }
-    let a = acc
+    let mut a = acc
         .into_inner()
         .expect("no thread panicked while holding the lock");
+    for hit in ctx.take_limit_hits() {
+        on_skip(&hit);
+        a.summary.skip(hit);
+    }
     let mut out = ScanOutcome {
         findings: a.findings,
         suppressed: Vec::new(),

@@ -86,6 +86,43 @@ pub struct OutputArgs {
     pub threads: usize,
 }
 
+/// Resource limits shared by every scanning command, so that one hostile file or blob
+/// cannot stall a CI gate or flood its report. A limit that bites is named on stderr and
+/// counted in the summary's skipped items (`findings-capped`, `timeout`).
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Keep at most N findings per file or blob, the first by position (0: no cap).
+    #[arg(long, value_name = "N", default_value_t = crate::source::DEFAULT_MAX_FINDINGS_PER_FILE)]
+    pub max_findings_per_file: usize,
+    /// Stop scanning a file or blob after SECS seconds, at a chunk boundary (0: no limit).
+    #[arg(long, value_name = "SECS", default_value_t = crate::source::DEFAULT_FILE_TIMEOUT.as_secs_f64())]
+    pub file_timeout: f64,
+    /// Chunk size in bytes for large inputs (for tests of chunk-size independence).
+    #[arg(long, hide = true, value_name = "BYTES", value_parser = super::scan::parse_size)]
+    pub chunk_size: Option<u64>,
+}
+
+impl LimitArgs {
+    /// Applies the limits to a scan context.
+    pub fn apply(&self, ctx: &mut ScanContext) -> anyhow::Result<()> {
+        if !(self.file_timeout.is_finite() && self.file_timeout >= 0.0) {
+            bail!("--file-timeout must be a number of seconds, 0 or more");
+        }
+        ctx.limits = crate::source::Limits {
+            max_findings_per_file: self.max_findings_per_file,
+            file_timeout: (self.file_timeout > 0.0)
+                .then(|| std::time::Duration::try_from_secs_f64(self.file_timeout).ok())
+                .flatten(),
+        };
+        if let Some(c) = self.chunk_size {
+            // Below the longest match span the overlap logic still holds, but tiny chunks
+            // only make scans slow: 1 KiB is the floor.
+            ctx.chunk_size = usize::try_from(c).unwrap_or(usize::MAX).max(1024);
+        }
+        Ok(())
+    }
+}
+
 /// The project config flag, shared by every command that reads the config.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConfigArgs {

@@ -15,7 +15,7 @@ use crate::pipeline::ScanOutcome;
 use crate::source::git::walk::ObjectProblem;
 use crate::source::git::{self, GitOptions, Progress, RangeSpec, Selection};
 
-use super::common::{self, OutputArgs, PathsFrom, RuleArgs, TriageArgs};
+use super::common::{self, LimitArgs, OutputArgs, PathsFrom, RuleArgs, TriageArgs};
 use super::scan::parse_size;
 
 /// Flags of `leaksweep git`.
@@ -70,6 +70,9 @@ pub struct GitArgs {
     /// Output.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Resource limits (per blob).
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Runs `leaksweep git`.
@@ -80,13 +83,14 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
     // The project (config, ignore file, baseline) is the repository's work tree, or the
     // repository itself when it is bare; finding paths are relative to its root.
     let start = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
-    let prep = common::prepare(
+    let mut prep = common::prepare(
         &args.rules,
         &args.triage,
         args.output.no_inline_ignores,
         &start,
         PathsFrom::Root,
     )?;
+    args.limits.apply(&mut prep.ctx)?;
     let mut output = args.output.clone();
     common::apply_output_defaults(&mut output, &prep.project.config.config.scan);
     let args = &GitArgs {
@@ -129,6 +133,10 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
         for n in &notes {
             eprintln!("leaksweep: note: {n}");
         }
+    }
+    for hit in ctx.take_limit_hits() {
+        printer(&hit);
+        summary.skip(hit);
     }
     summary.rules = ctx.engine.rules().len() as u64;
     let mut outcome = ScanOutcome {

@@ -104,6 +104,19 @@ struct ReportDoc {
 fn read_report(path: &Path) -> anyhow::Result<Vec<ReportedFinding>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading report {}", path.display()))?;
+    parse_report(path, &text)
+}
+
+/// Parses a report for `rotate --report` and returns how many findings it lists or the
+/// error, for the fuzz targets (`crate::fuzzing`).
+#[doc(hidden)]
+pub fn fuzz_parse_report(text: &str) -> Result<usize, String> {
+    parse_report(Path::new("<fuzz>"), text)
+        .map(|v| v.len())
+        .map_err(|e| format!("{e:#}"))
+}
+
+fn parse_report(path: &Path, text: &str) -> anyhow::Result<Vec<ReportedFinding>> {
     let trimmed = text.trim_start();
     if trimmed.is_empty() {
         return Ok(Vec::new());

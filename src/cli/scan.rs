@@ -10,7 +10,7 @@ use crate::source::stream::StreamOptions;
 use crate::source::walk::WalkOptions;
 use crate::triage::config::ScanDefaults;
 
-use super::common::{self, OutputArgs, PathsFrom, RuleArgs, TriageArgs};
+use super::common::{self, LimitArgs, OutputArgs, PathsFrom, RuleArgs, TriageArgs};
 
 /// Which files a directory scan visits (shared by `scan` and `baseline create`).
 #[derive(Debug, Clone, Args)]
@@ -94,19 +94,13 @@ pub struct LogArgs {
     /// what arrived (by default a stall is only reported, after 10 s).
     #[arg(long, value_name = "SECS")]
     pub stall_timeout: Option<f64>,
-    /// Chunk size for large files and streams (tests shrink it to put secrets on chunk
-    /// boundaries).
-    #[arg(long, hide = true, value_parser = parse_size)]
-    pub chunk_size: Option<u64>,
 }
 
 impl LogArgs {
-    /// Applies decoding depth and chunk size to a scan context.
+    /// Applies the decoding depth to a scan context (the hidden `--chunk-size` is one of
+    /// the limit flags).
     pub fn apply(&self, ctx: &mut crate::source::ScanContext) {
         ctx.decode.max_depth = self.max_decode_depth;
-        if let Some(c) = self.chunk_size {
-            ctx.chunk_size = usize::try_from(c).unwrap_or(usize::MAX).max(1024);
-        }
     }
 
     /// Stall handling for standard input.
@@ -145,6 +139,9 @@ pub struct ScanArgs {
     /// Output.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Resource limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Parses `10M`, `512K`, `1G` or a plain number of bytes.
@@ -168,6 +165,7 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<i32> {
         &start,
         PathsFrom::CurrentDir,
     )?;
+    args.limits.apply(&mut prep.ctx)?;
     let defaults = &prep.project.config.config.scan;
     common::apply_output_defaults(&mut args.output, defaults);
     args.logs.apply(&mut prep.ctx);

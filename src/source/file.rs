@@ -188,7 +188,7 @@ pub fn scan_file(
     if !policy.explicit && has_binary_extension(path) {
         return skipped(display, "binary", String::new());
     }
-    let mut file = match File::open(path) {
+    let mut file = match open(path, policy.explicit) {
         Ok(f) => f,
         Err(e) => return skipped(display, "unreadable", e.to_string()),
     };
@@ -254,6 +254,24 @@ pub fn scan_file(
         ),
         (outcome, _) => outcome,
     }
+}
+
+/// Opens a file for scanning. A walked file is opened non-blocking: opening a FIFO for
+/// reading blocks until a writer appears, so a FIFO in a tree (or a file swapped for one
+/// after the walk saw it) would stall the scan forever before its type could be checked.
+/// Reads from regular files ignore the flag. Named files open normally, so that
+/// `leaksweep scan /dev/stdin` and named FIFOs are streamed.
+fn open(path: &Path, explicit: bool) -> std::io::Result<File> {
+    #[cfg(unix)]
+    if !explicit {
+        use std::os::unix::fs::OpenOptionsExt;
+        return std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path);
+    }
+    let _ = explicit;
+    File::open(path)
 }
 
 /// The binary test: a NUL byte in the probe.

@@ -94,7 +94,7 @@ impl Tail {
         scan_chunk(
             ctx,
             &hay,
-            hay.len(),
+            0..hay.len(),
             self.window_at,
             path,
             &mut self.scratch,

@@ -13,14 +13,15 @@ pub mod stream;
 pub mod walk;
 
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
 use crate::decode::{self, DecodeOptions, DecodedMatch};
 use crate::engine::allow::AllowInput;
 use crate::engine::{Engine, Match, Scratch, MAX_MATCH_SPAN};
-use crate::finding::{fingerprint, inline, Finding, SuppressReason};
+use crate::finding::{fingerprint, inline, Finding, Skipped, SuppressReason};
 use crate::secret::Secret;
 
 /// Size of one chunk when a large slice is scanned in parallel, or a stream is read.
@@ -34,6 +35,49 @@ pub trait LineFilter: Send + Sync + std::fmt::Debug {
     /// True if the finding of `rule_id` described by `input` is allowed (suppressed).
     fn allows(&self, rule_id: &str, input: &AllowInput<'_>) -> bool;
 }
+
+/// Default cap on findings kept per file or blob (`--max-findings-per-file`).
+pub const DEFAULT_MAX_FINDINGS_PER_FILE: usize = 1000;
+/// Default time budget per file or blob (`--file-timeout`).
+pub const DEFAULT_FILE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Bounds that keep one hostile file from stalling a scan or flooding a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Keep at most this many findings per file or blob, the first by position (0: no cap).
+    pub max_findings_per_file: usize,
+    /// Stop scanning a file or blob after this long (`None`: no limit). Checked between
+    /// chunks, so a file is cut at a chunk boundary and one chunk always completes.
+    pub file_timeout: Option<Duration>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_findings_per_file: DEFAULT_MAX_FINDINGS_PER_FILE,
+            file_timeout: Some(DEFAULT_FILE_TIMEOUT),
+        }
+    }
+}
+
+impl Limits {
+    fn cap(&self) -> usize {
+        match self.max_findings_per_file {
+            0 => usize::MAX,
+            n => n,
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.file_timeout
+            .and_then(|t| Instant::now().checked_add(t))
+    }
+}
+
+/// Skip reason recorded when a file's findings were cut to the cap.
+pub const REASON_FINDINGS_CAPPED: &str = "findings-capped";
+/// Skip reason recorded when a file's scan was cut by the per-file timeout.
+pub const REASON_TIMEOUT: &str = "timeout";
 
 /// Everything a source needs to turn bytes into findings.
 #[derive(Debug, Clone)]
@@ -50,6 +94,12 @@ pub struct ScanContext {
     pub chunk_size: usize,
     /// Decoding of base64, percent-encoded and escaped text (`--max-decode-depth`).
     pub decode: DecodeOptions,
+    /// Per-file caps and time budget.
+    pub limits: Limits,
+    /// Files whose scan a limit cut short, recorded by the sources as [`Skipped`] items
+    /// (reasons [`REASON_FINDINGS_CAPPED`], [`REASON_TIMEOUT`]); the command that ran the
+    /// scan takes them with [`ScanContext::take_limit_hits`] into its summary.
+    pub limit_hits: Arc<Mutex<Vec<Skipped>>>,
 }
 
 impl ScanContext {
@@ -62,7 +112,60 @@ impl ScanContext {
             allowlist: None,
             chunk_size: CHUNK_SIZE,
             decode: DecodeOptions::default(),
+            limits: Limits::default(),
+            limit_hits: Arc::default(),
         }
+    }
+
+    /// Takes the limit notes recorded so far, in a deterministic order.
+    pub fn take_limit_hits(&self) -> Vec<Skipped> {
+        let mut hits = match self.limit_hits.lock() {
+            Ok(mut g) => std::mem::take(&mut *g),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        };
+        hits.sort_by(|a, b| (&a.path, &a.reason).cmp(&(&b.path, &b.reason)));
+        hits
+    }
+
+    fn record_limit(&self, path: &str, reason: &str, detail: String) {
+        let item = Skipped {
+            path: path.to_string(),
+            reason: reason.to_string(),
+            detail,
+        };
+        match self.limit_hits.lock() {
+            Ok(mut g) => g.push(item),
+            Err(p) => p.into_inner().push(item),
+        }
+    }
+
+    /// Cuts `found` (in position order) to the findings cap, noting it when it bites.
+    fn enforce_cap(&self, found: &mut Vec<Finding>, path: &str) {
+        let cap = self.limits.cap();
+        if found.len() > cap {
+            found.truncate(cap);
+            self.record_limit(
+                path,
+                REASON_FINDINGS_CAPPED,
+                format!(
+                    "kept the first {cap} findings; raise --max-findings-per-file (0: no cap) \
+                     to see the rest"
+                ),
+            );
+        }
+    }
+
+    fn note_timeout(&self, path: &str, at: u64, len: Option<u64>) {
+        let secs = self.limits.file_timeout.map_or(0.0, |t| t.as_secs_f64());
+        let of = len.map_or(String::new(), |l| format!(" of {l}"));
+        self.record_limit(
+            path,
+            REASON_TIMEOUT,
+            format!(
+                "stopped after {secs}s (--file-timeout) at byte {at}{of}; the rest was not \
+                 scanned"
+            ),
+        );
     }
 }
 
@@ -73,6 +176,9 @@ pub struct Position {
     pub offset: u64,
     /// Number of newlines before it.
     pub line: u64,
+    /// Characters between the start of its line and its first byte: non-zero when a chunk
+    /// starts mid-line (lines longer than the chunk), so that columns stay exact.
+    pub column: u64,
 }
 
 /// The engine's matches on one chunk plus the matches found in its decoded spans
@@ -99,12 +205,12 @@ pub fn chunk_matches(
     );
 }
 
-/// Scans one chunk `hay`, owning matches that start before `owned_end`, and appends
+/// Scans one chunk `hay`, owning matches that start in `owned`, and appends
 /// findings positioned relative to `base`.
 pub fn scan_chunk(
     ctx: &ScanContext,
     hay: &[u8],
-    owned_end: usize,
+    owned: std::ops::Range<usize>,
     base: Position,
     path: &str,
     scratch: &mut Scratch,
@@ -115,22 +221,35 @@ pub fn scan_chunk(
     chunk_matches(
         ctx,
         hay,
-        owned_end,
+        owned.end,
         path,
         scratch,
         &mut matches,
         &mut decoded,
     );
+    // Bytes before `owned.start` are context (the end of the line before the chunk), so
+    // that `\b` and `^` see what precedes the chunk; their matches belong to the previous
+    // chunk.
+    matches.retain(|m| m.start >= owned.start);
+    decoded.retain(|d| d.m.start >= owned.start);
     if matches.is_empty() && decoded.is_empty() {
         return;
     }
     let mut all: Vec<(Match, Option<&DecodedMatch>)> = matches.iter().map(|&m| (m, None)).collect();
     all.extend(decoded.iter().map(|d| (d.m, Some(d))));
     all.sort_by_key(|(m, _)| m.secret_start);
+    // One more than the cap, so that the caller sees that the cap was hit.
+    all.truncate(ctx.limits.cap().saturating_add(1));
     let mut lines = LineCounter::new(hay);
     for (m, dec) in all {
-        let (line, column) = lines.locate(m.secret_start);
-        let (end_line, end_column) = lines.locate_end(m.secret_end);
+        let (line, mut column) = lines.locate(m.secret_start);
+        let (end_line, mut end_column) = lines.locate_end(m.secret_end);
+        if line == 0 {
+            column += base.column;
+        }
+        if end_line == 0 {
+            end_column += base.column;
+        }
         let rule = &ctx.engine.rules()[m.rule];
         let secret = match dec {
             Some(d) => d.secret.as_slice(),
@@ -240,6 +359,49 @@ fn char_count(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
 }
 
+/// How much of the line before a chunk is scanned with it as context (not owned).
+const LEAD: usize = 256;
+
+/// Where the context of a chunk starting at `s` begins: at most [`LEAD`] bytes back, not
+/// before the start of `s`'s line, on a character boundary.
+fn lead_start(data: &[u8], s: usize) -> usize {
+    let min = s.saturating_sub(LEAD);
+    let mut lo = memchr::memrchr(b'\n', &data[min..s]).map_or(min, |i| min + i + 1);
+    while lo < s && (data[lo] & 0xC0) == 0x80 {
+        lo += 1;
+    }
+    lo
+}
+
+/// What a chunk does to the line and column of the next one.
+#[derive(Debug, Clone, Copy)]
+struct LineTail {
+    /// Newlines in the chunk.
+    lines: u64,
+    /// Characters after its last newline (or in all of it, if it has none).
+    tail_chars: u64,
+}
+
+impl LineTail {
+    fn of(bytes: &[u8]) -> LineTail {
+        let lines = count_lines(bytes);
+        let tail = memchr::memrchr(b'\n', bytes).map_or(bytes, |i| &bytes[i + 1..]);
+        LineTail {
+            lines,
+            tail_chars: char_count(tail),
+        }
+    }
+
+    /// The column base of the next chunk, given this chunk's.
+    fn advance(self, column_base: u64) -> u64 {
+        if self.lines > 0 {
+            self.tail_chars
+        } else {
+            column_base + self.tail_chars
+        }
+    }
+}
+
 /// Counts newlines in `bytes`.
 pub fn count_lines(bytes: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', bytes).count() as u64
@@ -267,6 +429,10 @@ fn chunk_bounds(data: &[u8], chunk: usize) -> Vec<usize> {
 
 /// Scans a whole in-memory slice (a small file, a mapped file, a blob). Slices larger
 /// than the chunk size are cut into overlapping chunks scanned in parallel.
+///
+/// The context's [`Limits`] apply: findings beyond the cap are dropped (the first ones by
+/// position are kept, whatever the thread count), and chunks not started before the
+/// file's deadline are not scanned; both are recorded in [`ScanContext::limit_hits`].
 pub fn scan_slice(
     ctx: &ScanContext,
     data: &[u8],
@@ -278,46 +444,85 @@ pub fn scan_slice(
         scan_chunk(
             ctx,
             data,
-            data.len(),
+            0..data.len(),
             Position::default(),
             path,
             scratch,
             &mut out,
         );
+        ctx.enforce_cap(&mut out, path);
         return out;
     }
+    let deadline = ctx.limits.deadline();
     let bounds = chunk_bounds(data, ctx.chunk_size);
-    let parts: Vec<(Vec<Finding>, u64)> = bounds
+    let parts: Vec<(Option<Vec<Finding>>, LineTail)> = bounds
         .par_windows(2)
         .map_init(Scratch::default, |scratch, w| {
             let (s, e) = (w[0], w[1]);
+            let tail = LineTail::of(&data[s..e]);
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return (None, tail);
+            }
             let hay_end = (e + MAX_MATCH_SPAN).min(data.len());
+            let lo = lead_start(data, s);
             let mut found = Vec::new();
             let base = Position {
-                offset: s as u64,
-                line: 0,
+                offset: lo as u64,
+                ..Position::default()
             };
             scan_chunk(
                 ctx,
-                &data[s..hay_end],
-                e - s,
+                &data[lo..hay_end],
+                s - lo..e - lo,
                 base,
                 path,
                 scratch,
                 &mut found,
             );
-            (found, count_lines(&data[s..e]))
+            // Columns on the first line were counted from `lo`; the fix-up below adds
+            // the column of `s`.
+            let lead_chars = char_count(&data[lo..s]);
+            for f in &mut found {
+                if f.line == 1 {
+                    f.column = f.column.saturating_sub(lead_chars);
+                }
+                if f.end_line == 1 {
+                    f.end_column = f.end_column.saturating_sub(lead_chars);
+                }
+            }
+            (Some(found), tail)
         })
         .collect();
     let mut line_base = 0;
-    for (mut found, lines) in parts {
-        for f in &mut found {
-            f.line += line_base;
-            f.end_line += line_base;
+    let mut column_base = 0;
+    let mut timed_out_at = None;
+    for ((found, tail), w) in parts.into_iter().zip(bounds.windows(2)) {
+        match found {
+            Some(mut found) => {
+                for f in &mut found {
+                    // Findings on the chunk's first line continue a line begun earlier.
+                    if f.line == 1 {
+                        f.column += column_base;
+                    }
+                    if f.end_line == 1 {
+                        f.end_column += column_base;
+                    }
+                    f.line += line_base;
+                    f.end_line += line_base;
+                }
+                out.extend(found);
+            }
+            None => {
+                timed_out_at.get_or_insert(w[0] as u64);
+            }
         }
-        out.extend(found);
-        line_base += lines;
+        line_base += tail.lines;
+        column_base = tail.advance(column_base);
     }
+    if let Some(at) = timed_out_at {
+        ctx.note_timeout(path, at, Some(data.len() as u64));
+    }
+    ctx.enforce_cap(&mut out, path);
     out
 }
 
@@ -347,11 +552,16 @@ pub fn scan_reader(
     let mut stats = StreamStats::default();
     let mut eof = false;
     let mut error = None;
-    while !eof || !buf.is_empty() {
-        // Fill up to chunk + overlap bytes.
-        while !eof && buf.len() < chunk + overlap {
+    let deadline = ctx.limits.deadline();
+    let cap = ctx.limits.cap();
+    let mut timed_out = false;
+    // Bytes at the start of `buf` kept from the previous chunk as context.
+    let mut lead = 0;
+    loop {
+        // Fill up to chunk + overlap bytes (after the lead).
+        while !eof && buf.len() < lead + chunk + overlap {
             let old = buf.len();
-            buf.resize(chunk + overlap, 0);
+            buf.resize(lead + chunk + overlap, 0);
             match reader.read(&mut buf[old..]) {
                 Ok(0) => {
                     buf.truncate(old);
@@ -372,23 +582,45 @@ pub fn scan_reader(
         let owned_end = if eof {
             buf.len()
         } else {
-            // Own up to the last line start before the overlap region.
+            // Own up to the last line start before the overlap region (never inside the
+            // lead: the chunk is at least 1 KiB, the lead at most 256 bytes).
             let nominal = buf.len() - overlap;
-            memchr::memrchr(b'\n', &buf[..nominal]).map_or(nominal, |i| i + 1)
+            memchr::memrchr(b'\n', &buf[lead..nominal]).map_or(nominal, |i| lead + i + 1)
         };
-        let mut found = Vec::new();
-        scan_chunk(ctx, &buf, owned_end, base, path, scratch, &mut found);
-        if !found.is_empty() {
-            on_findings(&found);
-            all.extend(found);
+        // Past the deadline or the cap, the rest is read (and counted) but not scanned.
+        if !timed_out && deadline.is_some_and(|d| Instant::now() >= d) {
+            timed_out = true;
+            ctx.note_timeout(path, base.offset + lead as u64, None);
         }
-        base.offset += owned_end as u64;
-        base.line += count_lines(&buf[..owned_end]);
-        buf.drain(..owned_end);
-        if eof && buf.is_empty() {
+        if !timed_out && all.len() <= cap {
+            let mut found = Vec::new();
+            scan_chunk(ctx, &buf, lead..owned_end, base, path, scratch, &mut found);
+            if !found.is_empty() {
+                let room = cap.saturating_add(1).saturating_sub(all.len());
+                found.truncate(room);
+                on_findings(&found[..found.len().min(cap.saturating_sub(all.len()))]);
+                all.extend(found);
+            }
+        }
+        if eof {
             break;
         }
+        // `base` is the position of buf[0]; move it to owned_end, then keep the end of
+        // the line before owned_end as the next chunk's context.
+        let tail = LineTail::of(&buf[..owned_end]);
+        let end_offset = base.offset + owned_end as u64;
+        let end_line = base.line + tail.lines;
+        let end_column = tail.advance(base.column);
+        let lo = lead_start(&buf, owned_end);
+        lead = owned_end - lo;
+        base = Position {
+            offset: end_offset - lead as u64,
+            line: end_line,
+            column: end_column.saturating_sub(char_count(&buf[lo..owned_end])),
+        };
+        buf.drain(..lo);
     }
+    ctx.enforce_cap(&mut all, path);
     (all, stats, error)
 }
 

@@ -277,6 +277,10 @@ pub fn scan_stream(
 ) -> StreamScan {
     let mut findings = Vec::new();
     let mut line_base = 0u64;
+    // Characters between the last newline seen so far and the end of the previous chunk:
+    // a chunk that starts mid-line (a line longer than the chunk) shifts the columns of
+    // findings on its first line by this much.
+    let mut col_base = 0u64;
     let end = for_each_chunk(
         reader,
         ctx.chunk_size,
@@ -286,16 +290,36 @@ pub fn scan_stream(
             let base = Position {
                 offset: c.offset,
                 line: 0,
+                column: 0,
             };
-            scan_chunk(ctx, &c.data, c.owned_end, base, path, scratch, &mut found);
+            scan_chunk(
+                ctx,
+                &c.data,
+                0..c.owned_end,
+                base,
+                path,
+                scratch,
+                &mut found,
+            );
             let owned = c.data.get(..c.owned_end).unwrap_or_default();
-            (found, count_lines(owned))
+            let tail = match memchr::memrchr(b'\n', owned) {
+                Some(i) => (true, super::char_count(&owned[i + 1..])),
+                None => (false, super::char_count(owned)),
+            };
+            (found, count_lines(owned), tail)
         },
-        |_: &Chunk, (mut found, lines): (Vec<Finding>, u64)| {
+        |_: &Chunk, (mut found, lines, tail): (Vec<Finding>, u64, (bool, u64))| {
             for f in &mut found {
+                if f.line == 1 {
+                    f.column += col_base;
+                }
+                if f.end_line == 1 {
+                    f.end_column += col_base;
+                }
                 f.line += line_base;
                 f.end_line += line_base;
             }
+            col_base = if tail.0 { tail.1 } else { col_base + tail.1 };
             if !found.is_empty() {
                 on_findings(&found);
             }
@@ -304,6 +328,7 @@ pub fn scan_stream(
         },
         on_stall,
     );
+    ctx.enforce_cap(&mut findings, path);
     StreamScan { findings, end }
 }
 

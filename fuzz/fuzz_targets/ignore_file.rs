@@ -1,0 +1,4 @@
+//! cargo-fuzz target: `leaksweep::fuzzing::ignore_file` on arbitrary bytes.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| leaksweep::fuzzing::ignore_file(data));

@@ -1,0 +1,4 @@
+//! cargo-fuzz target: `leaksweep::fuzzing::rotation_config` on arbitrary bytes.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| leaksweep::fuzzing::rotation_config(data));

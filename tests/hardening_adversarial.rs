@@ -1,0 +1,348 @@
+//! Issue #9: adversarial inputs, scaled down for `cargo test` (each case a few seconds on a
+//! loaded machine). `tests/adversarial/run.sh` builds the full-size corpus (100 MiB lines,
+//! 100k files, ...) and measures time and peak memory of the release binary.
+//!
+//! Each case states its expected outcome: what is found, what is skipped and said. Memory
+//! is bounded by checking the peak RSS of the children this test process ran
+//! (`getrusage(RUSAGE_CHILDREN)`), which covers every leaksweep run of the file.
+//! Time is not asserted (timed tests are flaky on a shared machine); each run is bounded
+//! by `--file-timeout`, and the full-size timings are in the README table.
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// Peak resident memory of any leaksweep run of this test binary: 300 MiB.
+const PEAK_RSS_BOUND_KB: i64 = 300 * 1024;
+
+fn peak_child_rss_kb() -> i64 {
+    // SAFETY: getrusage fills the struct it is given and has no other effect.
+    unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) != 0 {
+            return 0;
+        }
+        u.ru_maxrss
+    }
+}
+
+fn scan_json(dir: &Path, args: &[&str]) -> (Output, Value) {
+    let o = run(dir, &[&["scan", "-f", "json"][..], args].concat());
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!("{args:?}: not JSON ({e}); stderr: {}", stderr(&o));
+    });
+    let rss = peak_child_rss_kb();
+    assert!(
+        rss < PEAK_RSS_BOUND_KB,
+        "{args:?}: peak RSS {rss} KiB over {PEAK_RSS_BOUND_KB} KiB"
+    );
+    (o, v)
+}
+
+fn skipped(v: &Value, reason: &str) -> u64 {
+    v["summary"]["skipped"][reason].as_u64().unwrap_or(0)
+}
+
+fn no_panic(o: &Output) {
+    let e = stderr(o);
+    assert!(!e.contains("panicked"), "{e}");
+    assert!(o.status.code().is_some(), "killed by a signal: {e}");
+}
+
+#[test]
+fn issue_9_keyword_flood_without_secrets_finds_nothing() {
+    // Millions of keyword hits (every rule's prefilter fires) and long runs of key
+    // characters, but nothing that is a secret: the scan completes, finds nothing.
+    let dir = TempDir::new().unwrap();
+    let mut text = Vec::new();
+    while text.len() < 4 << 20 {
+        text.extend_from_slice(b"ghp_ AKIA password= token: secret=\"\" xoxb- sk_live_ key ");
+    }
+    text.extend_from_slice(&vec![b'A'; 1 << 20]);
+    text.extend_from_slice(b"\nghp_");
+    text.extend_from_slice(&vec![b'a'; 1 << 20]);
+    fs::write(dir.path().join("flood.txt"), &text).unwrap();
+    let (o, v) = scan_json(dir.path(), &["."]);
+    no_panic(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(v["summary"]["files_scanned"], 1);
+}
+
+#[test]
+fn issue_9_findings_flood_is_capped_and_said() {
+    let dir = TempDir::new().unwrap();
+    let mut text = String::new();
+    for i in 0..5_000u64 {
+        text.push_str(&format!("aws_access_key_id = {}\n", aws_key_id(i)));
+    }
+    fs::write(dir.path().join("dump.txt"), &text).unwrap();
+    fs::write(
+        dir.path().join("other.txt"),
+        format!("t = {}\n", github_pat(7)),
+    )
+    .unwrap();
+    let (_, all) = scan_json(dir.path(), &[".", "--max-findings-per-file", "0"]);
+    let all = all["findings"].as_array().unwrap().clone();
+    assert!(all.len() > 4000, "most generated keys are findings");
+    let (o, v) = scan_json(dir.path(), &["."]);
+    no_panic(&o);
+    assert_eq!(o.status.code(), Some(1));
+    let findings = v["findings"].as_array().unwrap();
+    // The first 1000 of dump.txt by position (as in the uncapped run), plus the other
+    // file's secret.
+    assert_eq!(findings.len(), 1001);
+    assert_eq!(findings[..1000], all[..1000]);
+    assert_eq!(findings[1000], all[all.len() - 1]);
+    assert_eq!(skipped(&v, "findings-capped"), 1);
+    assert!(
+        stderr(&o).contains("dump.txt: findings-capped")
+            && stderr(&o).contains("--max-findings-per-file"),
+        "{}",
+        stderr(&o)
+    );
+    // Streams are capped too.
+    let mut child = bin()
+        .current_dir(dir.path())
+        .args(["scan", "-", "-f", "json", "--max-findings-per-file", "10"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut si = child.stdin.take().unwrap();
+    let feed = text.clone();
+    let w = std::thread::spawn(move || si.write_all(feed.as_bytes()));
+    let o = child.wait_with_output().unwrap();
+    w.join().unwrap().unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 10);
+    assert_eq!(skipped(&v, "findings-capped"), 1);
+}
+
+#[test]
+fn issue_9_per_file_timeout_cuts_a_slow_file_and_says_so() {
+    let dir = TempDir::new().unwrap();
+    let mut text = String::new();
+    let mut i = 0u64;
+    while text.len() < 2 << 20 {
+        text.push_str(&format!("aws_access_key_id = {}\n", aws_key_id(i)));
+        i += 1;
+    }
+    fs::write(dir.path().join("slow.txt"), &text).unwrap();
+    // 1 ms is far less than scanning 2 MiB in 1 KiB chunks takes.
+    let (o, v) = scan_json(
+        dir.path(),
+        &[
+            ".",
+            "--file-timeout",
+            "0.001",
+            "--chunk-size",
+            "1024",
+            "--max-findings-per-file",
+            "0",
+        ],
+    );
+    no_panic(&o);
+    assert_eq!(skipped(&v, "timeout"), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("slow.txt: timeout"), "{}", stderr(&o));
+    let cut = v["findings"].as_array().unwrap().len();
+    // Without the limit every chunk is scanned.
+    let (_, v) = scan_json(
+        dir.path(),
+        &[".", "--file-timeout", "0", "--max-findings-per-file", "0"],
+    );
+    let whole = v["findings"].as_array().unwrap().len();
+    assert!(whole as u64 > i * 9 / 10, "{whole} of {i}");
+    assert!(
+        cut < whole,
+        "the rest of the file was not scanned: {cut} of {whole}"
+    );
+    assert_eq!(skipped(&v, "timeout"), 0);
+    let o = run(dir.path(), &["scan", ".", "--file-timeout", "-1"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn issue_9_long_line_secret_at_its_end_is_found_at_the_right_column() {
+    // One 12 MiB line (above the mmap threshold and the 4 MiB chunk): the secret at its
+    // end is found, on line 1, at its character column.
+    let dir = TempDir::new().unwrap();
+    let pat = github_pat(42);
+    let mut text = "é".repeat(6 << 20).into_bytes();
+    text.extend_from_slice(format!(" {pat}").as_bytes());
+    fs::write(dir.path().join("line.txt"), &text).unwrap();
+    let (o, v) = scan_json(dir.path(), &["."]);
+    no_panic(&o);
+    let f = &v["findings"][0];
+    assert_eq!(f["line"], 1);
+    assert_eq!(f["column"].as_u64(), Some((6 << 20) + 2));
+    assert_eq!(f["offset"].as_u64(), Some((12 << 20) + 1));
+}
+
+#[test]
+fn issue_9_deep_tree_many_files_and_invalid_utf8_names() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    // 120 levels deep.
+    let mut deep = d.join("deep");
+    for i in 0..120 {
+        deep = deep.join(format!("d{i}"));
+    }
+    fs::create_dir_all(&deep).unwrap();
+    fs::write(deep.join("k.env"), format!("t={}\n", github_pat(1))).unwrap();
+    // 5000 tiny files.
+    let many = d.join("many");
+    fs::create_dir(&many).unwrap();
+    for i in 0..5000 {
+        fs::write(many.join(format!("f{i}.txt")), "ok\n").unwrap();
+    }
+    // A file whose name is not UTF-8.
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"bad-\xff\xfe-name.env");
+        fs::write(d.join(name), format!("t={}\n", github_pat(2))).unwrap();
+    }
+    let (o, v) = scan_json(d, &["."]);
+    no_panic(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(v["summary"]["files_scanned"], 5002);
+    let paths: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert!(paths.iter().any(|p| p.ends_with("d119/k.env")), "{paths:?}");
+    #[cfg(unix)]
+    assert!(paths.iter().any(|p| p.starts_with("bad-")), "{paths:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn issue_9_symlink_loops_fifos_and_devices_are_skipped_and_named() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    fs::create_dir(d.join("a")).unwrap();
+    std::os::unix::fs::symlink("..", d.join("a/up")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", d.join("zero")).unwrap();
+    let fifo = d.join("pipe");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    fs::write(d.join("a/k.env"), format!("t={}\n", github_pat(3))).unwrap();
+    for follow in [false, true] {
+        let args: &[&str] = if follow { &[".", "-L"] } else { &["."] };
+        let (o, v) = scan_json(d, args);
+        no_panic(&o);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{args:?}");
+        assert!(skipped(&v, "not-a-regular-file") >= 1, "{args:?}: {v}");
+        assert!(stderr(&o).contains("pipe: not-a-regular-file"));
+        if follow {
+            assert_eq!(skipped(&v, "symlink-loop"), 1, "{}", stderr(&o));
+            assert_eq!(
+                skipped(&v, "not-a-regular-file"),
+                2,
+                "the FIFO and /dev/zero"
+            );
+        }
+    }
+}
+
+#[test]
+fn issue_9_files_vanishing_during_a_scan_do_not_crash_it() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path().to_path_buf();
+    for i in 0..3000 {
+        fs::write(
+            d.join(format!("f{i}.txt")),
+            format!("t={}\n", github_pat(i)),
+        )
+        .unwrap();
+    }
+    let remover = {
+        let d = d.clone();
+        std::thread::spawn(move || {
+            for i in (0..3000).rev() {
+                let _ = fs::remove_file(d.join(format!("f{i}.txt")));
+                if i % 2 == 0 {
+                    let _ = fs::write(d.join(format!("f{i}.txt")), "x".repeat(i));
+                }
+            }
+        })
+    };
+    let o = run(&d, &["scan", ".", "-f", "json", "-j2"]);
+    remover.join().unwrap();
+    no_panic(&o);
+    // Whatever the race: a report, no error exit (vanished files are skipped, not errors).
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["summary"]["files_scanned"].as_u64().is_some());
+}
+
+fn git(dir: &Path, args: &[&str], stdin: Option<&str>) {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .args(["-c", "user.name=Ada", "-c", "user.email=ada@corp.invalid"])
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let (Some(mut si), Some(text)) = (child.stdin.take(), stdin) {
+        si.write_all(text.as_bytes()).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn issue_9_git_wide_tree_and_thousands_of_refs() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main", "."], None);
+    for i in 0..3000 {
+        fs::write(d.join(format!("f{i:04}.txt")), format!("line {i}\n")).unwrap();
+    }
+    fs::write(d.join("k.env"), format!("t={}\n", github_pat(11))).unwrap();
+    git(d, &["add", "-A"], None);
+    git(d, &["commit", "-q", "-m", "wide"], None);
+    // 3000 refs to the same commit, and 3000 more to their own commits' parents.
+    let head = {
+        let o = Command::new("git")
+            .current_dir(d)
+            .args(["rev-parse", "HEAD"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let mut refs = String::new();
+    for i in 0..3000 {
+        refs.push_str(&format!("create refs/tags/t{i} {head}\n"));
+        refs.push_str(&format!("create refs/heads/b{i} {head}\n"));
+    }
+    git(d, &["update-ref", "--stdin"], Some(&refs));
+    let o = run(d, &["git", ".", "-f", "json", "--no-progress"]);
+    no_panic(&o);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["findings"].as_array().unwrap().len(),
+        1,
+        "one secret, reported once whatever the number of refs"
+    );
+    let rss = peak_child_rss_kb();
+    assert!(rss < PEAK_RSS_BOUND_KB, "peak RSS {rss} KiB");
+}
