@@ -284,17 +284,18 @@ impl Engine {
             let Some(m) = compiled.regex.captures_read_at(locs, bounded, pos) else {
                 break;
             };
-            pos = if m.end() > m.start() {
-                m.end()
-            } else {
-                m.end() + 1
-            };
             if m.start() >= owned_end {
                 break;
             }
             let Some((ss, se)) = locs.get(compiled.secret_group) else {
+                pos = next_search(m.start(), m.end(), m.end());
                 continue;
             };
+            // The next search starts where the secret ends, not the whole match: the
+            // delimiter after a secret (a closing quote, a comma) may be the boundary
+            // before the next one, and consuming it would make every other match of a
+            // run depend on where the search began (a chunk start, a window start).
+            pos = next_search(m.start(), m.end(), se);
             if se <= ss {
                 continue;
             }
@@ -332,6 +333,19 @@ impl Engine {
                 entropy,
             });
         }
+    }
+}
+
+/// Where the search resumes after a match `[start, end)` whose secret ends at
+/// `secret_end`: at the secret's end when that is past the match start, otherwise at the
+/// match end (one past it for an empty match), so that the search always moves forward.
+fn next_search(start: usize, end: usize, secret_end: usize) -> usize {
+    if secret_end > start && secret_end <= end {
+        secret_end
+    } else if end > start {
+        end
+    } else {
+        end + 1
     }
 }
 

@@ -359,8 +359,10 @@ fn char_count(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
 }
 
-/// How much of the line before a chunk is scanned with it as context (not owned).
-const LEAD: usize = 256;
+/// How much of the line before a chunk is scanned with it as context (not owned): as far
+/// back as the engine looks behind a keyword, so that on lines up to that long a chunk
+/// sees the same regex windows as a whole-file scan (and finds the same matches).
+const LEAD: usize = crate::engine::prefilter::WINDOW_BACK;
 
 /// Where the context of a chunk starting at `s` begins: at most [`LEAD`] bytes back, not
 /// before the start of `s`'s line, on a character boundary.
