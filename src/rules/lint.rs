@@ -86,6 +86,65 @@ pub fn lint(rules: &[LoadedRule]) -> Vec<Problem> {
                 say(format!("entropy {e} is outside 0..=8 bits per byte"));
             }
         }
+        if let Some(max) = largest_bounded_repetition(&s.regex, s.unicode) {
+            if max > MAX_REPETITION_BOUND {
+                say(format!(
+                    "a counted repetition with upper bound {max} (over {MAX_REPETITION_BOUND}) \
+                     costs a compiled state per repetition; use an open bound `{{n,}}`: the \
+                     prefilter window already bounds how far a match can reach"
+                ));
+            }
+        }
     }
     problems
+}
+
+/// The largest upper bound of a counted repetition (`{n,m}`) a rule may use. Each bound
+/// repetition is compiled into its own NFA states: `(?s:.){64,16000}` took ~50 ms to
+/// compile, and a scan compiles every rule whose keyword hits.
+pub const MAX_REPETITION_BOUND: u32 = 2000;
+
+/// The largest finite upper bound of any repetition in `regex`, if it parses and has one.
+fn largest_bounded_repetition(regex: &str, unicode: bool) -> Option<u32> {
+    fn walk(h: &regex_syntax::hir::Hir, max: &mut Option<u32>) {
+        use regex_syntax::hir::HirKind;
+        match h.kind() {
+            HirKind::Repetition(r) => {
+                if let Some(m) = r.max {
+                    *max = Some(max.map_or(m, |x| x.max(m)));
+                }
+                walk(&r.sub, max);
+            }
+            HirKind::Capture(c) => walk(&c.sub, max),
+            HirKind::Concat(v) | HirKind::Alternation(v) => {
+                for x in v {
+                    walk(x, max);
+                }
+            }
+            _ => {}
+        }
+    }
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(unicode)
+        .utf8(false)
+        .build()
+        .parse(regex)
+        .ok()?;
+    let mut max = None;
+    walk(&hir, &mut max);
+    max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::largest_bounded_repetition;
+
+    #[test]
+    fn finds_the_largest_counted_repetition() {
+        assert_eq!(
+            largest_bounded_repetition(r"a{2,5}(b{1,16000}?|c+)", false),
+            Some(16000)
+        );
+        assert_eq!(largest_bounded_repetition(r"a+b*(?s:.){64,}", false), None);
+    }
 }
