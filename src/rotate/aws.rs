@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
 use super::clock::Utc;
-use super::config::{read_credential, BackendDef};
+use super::config::{read_credential, BackendDef, CredentialHint};
 use super::http::{Http, Request};
 use super::sigv4::{authorization, Credentials, SignInput};
 use super::vault::wipe;
@@ -144,6 +144,7 @@ impl SecretsManager {
             "secret_access_key",
             key_env.as_deref(),
             key_file.as_deref(),
+            CredentialHint::Keys,
         )?;
         let token_env = s
             .session_token_env

@@ -24,9 +24,11 @@ use serde_json::{json, Map, Value};
 use zeroize::Zeroize;
 
 use super::cloud::{
-    berr, check_endpoint, enc, provider_text, read_credential, scrub_err, status_kind, unix_now,
-    wipe_json, AuthHeaders, CachedToken, Http, HttpSettings, Reply, Req,
+    check_endpoint, provider_text, scrub_err, unix_now, wipe_json, AuthHeaders, CachedToken, Http,
+    HttpSettings, Reply, Req,
 };
+use super::config::{read_credential, CredentialHint};
+use super::http::{encode_component, status_kind};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
 };
@@ -149,7 +151,7 @@ impl AzureKeyVault {
 
     /// Builds the backend called `name` from its settings.
     pub fn new(name: &str, cfg: AzureConfig) -> Result<AzureKeyVault, BackendError> {
-        let config = |m: String| berr(name, ErrorKind::Config, m);
+        let config = |m: String| BackendError::new(name, ErrorKind::Config, m);
         let vault = check_endpoint(name, "vault_url", &cfg.vault_url)?;
         if cfg.api_version.is_empty()
             || !cfg
@@ -210,7 +212,7 @@ impl AzureKeyVault {
     }
 
     fn err(&self, kind: ErrorKind, m: impl Into<String>) -> BackendError {
-        berr(&self.name, kind, m)
+        BackendError::new(&self.name, kind, m)
     }
 
     /// The bearer token, fetched (client credentials) or read (env) when needed.
@@ -226,7 +228,13 @@ impl AzureKeyVault {
         }
         let fresh = match &self.auth {
             Auth::Env(var) => CachedToken {
-                token: read_credential(&self.name, "token", Some(var), None)?,
+                token: read_credential(
+                    &self.name,
+                    "token",
+                    Some(var),
+                    None,
+                    CredentialHint::General,
+                )?,
                 refresh_after: u64::MAX,
             },
             Auth::Client {
@@ -256,15 +264,21 @@ impl AzureKeyVault {
         secret_file: Option<&std::path::Path>,
         authority: &str,
     ) -> Result<CachedToken, BackendError> {
-        let secret = read_credential(&self.name, "client secret", secret_env, secret_file)?;
+        let secret = read_credential(
+            &self.name,
+            "client secret",
+            secret_env,
+            secret_file,
+            CredentialHint::General,
+        )?;
         let secret_text = std::str::from_utf8(secret.expose())
             .map_err(|_| self.err(ErrorKind::Config, "the client secret is not UTF-8"))?;
-        let url = format!("{authority}/{}/oauth2/v2.0/token", enc(tenant));
+        let url = format!("{authority}/{}/oauth2/v2.0/token", encode_component(tenant));
         let mut form = format!(
             "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
-            enc(client_id),
-            enc(secret_text),
-            enc("https://vault.azure.net/.default")
+            encode_component(client_id),
+            encode_component(secret_text),
+            encode_component("https://vault.azure.net/.default")
         );
         let req = Req {
             method: "POST",
@@ -331,7 +345,11 @@ impl AzureKeyVault {
     }
 
     fn url(&self, path: &str, extra: &str) -> String {
-        format!("{}{path}?api-version={}{extra}", self.vault, enc(&self.api))
+        format!(
+            "{}{path}?api-version={}{extra}",
+            self.vault,
+            encode_component(&self.api)
+        )
     }
 
     fn send(&self, req: &Req, dry_run: bool) -> Result<Reply, BackendError> {
@@ -340,7 +358,7 @@ impl AzureKeyVault {
 
     /// Gets the current version of `secret`; `Ok(None)` when it is disabled.
     fn get(&self, secret: &str) -> Result<Option<Bundle>, BackendError> {
-        let req = Req::get(self.url(&format!("/secrets/{}", enc(secret)), ""));
+        let req = Req::get(self.url(&format!("/secrets/{}", encode_component(secret)), ""));
         let reply = self.send(&req, false)?;
         if reply.status == 403 && inner_code(&reply) == Some("SecretDisabled") {
             return Ok(None);
@@ -415,7 +433,7 @@ impl AzureKeyVault {
                             format!(
                                 "nextLink points outside the vault ({}): refusing to send \
                                  the token there",
-                                super::cloud::strip_query(n)
+                                super::http::strip_query(n)
                             ),
                         ));
                     }
@@ -530,7 +548,7 @@ impl AzureKeyVault {
         let mut found = None;
         self.list(
             self.url(
-                &format!("/secrets/{}/versions", enc(secret)),
+                &format!("/secrets/{}/versions", encode_component(secret)),
                 "&maxresults=25",
             ),
             secret,
@@ -602,7 +620,7 @@ fn valid_name(backend: &str, n: &str) -> Result<(), BackendError> {
     {
         Ok(())
     } else {
-        Err(berr(
+        Err(BackendError::new(
             backend,
             ErrorKind::Config,
             format!("{n:?} is not a Key Vault secret name (1-127 letters, digits and '-')"),
@@ -701,7 +719,7 @@ impl Backend for AzureKeyVault {
         }
         let req = Req::json(
             "PUT",
-            self.url(&format!("/secrets/{}", enc(secret)), ""),
+            self.url(&format!("/secrets/{}", encode_component(secret)), ""),
             &body,
         );
         wipe_json(&mut body);

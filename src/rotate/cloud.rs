@@ -1,5 +1,7 @@
 //! Plumbing shared by the cloud backends (Azure Key Vault, GCP Secret Manager, OCI Vault,
-//! Kubernetes): one small synchronous HTTP client, credential files, base64, scrubbing.
+//! Kubernetes): a synchronous HTTP client with per-request retries, base64, scrubbing.
+//! URL encoding, status and transport classification (`http`) and credential reading
+//! (`config::read_credential`) are shared with every backend.
 //!
 //! What the client adds to `ureq`:
 //! - a **dry-run guard**: a request marked as a write is refused before it leaves the
@@ -21,17 +23,9 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use zeroize::Zeroize;
 
+use super::http::{agent, io_kind, strip_query, transport_error, TransportHints};
 use super::{BackendError, ErrorKind};
 use crate::secret::Secret;
-
-/// A backend error; `message` must not contain a secret value.
-pub(crate) fn berr(backend: &str, kind: ErrorKind, message: impl Into<String>) -> BackendError {
-    BackendError {
-        backend: backend.to_string(),
-        kind,
-        message: message.into(),
-    }
-}
 
 /// Standard base64 (with padding), as the cloud APIs use for payloads.
 pub(crate) fn b64(bytes: &[u8]) -> String {
@@ -141,6 +135,15 @@ impl Drop for Reply {
     }
 }
 
+/// What the cloud client tells the user about a transport failure (the cloud configs name
+/// an endpoint, a region or a kubeconfig server).
+const HINTS: TransportHints = TransportHints {
+    connect: "cannot connect: is the server running, and is the endpoint in the config right?",
+    dns: "cannot resolve the host name: check the endpoint (or region) in the config",
+    invalid_url: "invalid URL: check the endpoint in the config (https://...)",
+    timeout: "no answer before the timeout (raise timeout_ms if the service is slow)",
+};
+
 /// Headers an auth source adds to one attempt.
 pub(crate) type AuthHeaders = Vec<(String, String)>;
 
@@ -158,13 +161,8 @@ impl Http {
 
     /// A client built on `builder` (custom TLS roots for Kubernetes).
     pub fn with_agent(backend: &str, settings: HttpSettings, builder: ureq::AgentBuilder) -> Http {
-        let agent = builder
-            .timeout(settings.timeout)
-            .redirects(0)
-            .user_agent(concat!("leaksweep/", env!("CARGO_PKG_VERSION")))
-            .build();
         Http {
-            agent,
+            agent: agent(builder, settings.timeout),
             backend: backend.to_string(),
             settings,
         }
@@ -279,43 +277,11 @@ impl Http {
                 ),
             );
         }
-        let (kind, hint) = match t.kind() {
-            ureq::ErrorKind::ConnectionFailed => (
-                ErrorKind::Unavailable,
-                "cannot connect: is the server running, and is the endpoint in the config right?",
-            ),
-            ureq::ErrorKind::Dns => (
-                ErrorKind::Unavailable,
-                "cannot resolve the host name: check the endpoint (or region) in the config",
-            ),
-            ureq::ErrorKind::InvalidUrl | ureq::ErrorKind::UnknownScheme => (
-                ErrorKind::Config,
-                "invalid URL: check the endpoint in the config (https://...)",
-            ),
-            _ => {
-                let timed_out = std::error::Error::source(t)
-                    .and_then(|s| s.downcast_ref::<std::io::Error>())
-                    .is_some_and(|e| {
-                        matches!(
-                            e.kind(),
-                            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-                        )
-                    });
-                if timed_out {
-                    (
-                        ErrorKind::Timeout,
-                        "no answer before the timeout (raise timeout_ms if the service is slow)",
-                    )
-                } else {
-                    (ErrorKind::Unavailable, "the connection failed")
-                }
-            }
-        };
-        self.err(kind, format!("{}: {hint} ({})", req.what(), t.kind()))
+        transport_error(&self.backend, &req.what(), t, &HINTS)
     }
 
     pub fn err(&self, kind: ErrorKind, message: impl Into<String>) -> BackendError {
-        berr(&self.backend, kind, message)
+        BackendError::new(&self.backend, kind, message)
     }
 }
 
@@ -332,48 +298,6 @@ fn jitter(d: Duration) -> Duration {
     let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
     let frac = f64::from(u16::from_le_bytes(b)) / f64::from(u16::MAX);
     d.mul_f64(0.5 + frac / 2.0)
-}
-
-fn io_kind(e: &std::io::Error) -> ErrorKind {
-    if matches!(
-        e.kind(),
-        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-    ) {
-        ErrorKind::Timeout
-    } else {
-        ErrorKind::Unavailable
-    }
-}
-
-/// The URL without its query string.
-pub(crate) fn strip_query(url: &str) -> &str {
-    url.split('?').next().unwrap_or(url)
-}
-
-/// The kind for an HTTP status, before any provider-specific refinement.
-pub(crate) fn status_kind(status: u16) -> ErrorKind {
-    match status {
-        401 => ErrorKind::Auth,
-        403 => ErrorKind::Permission,
-        404 => ErrorKind::NotFound,
-        409 | 412 => ErrorKind::Conflict,
-        429 => ErrorKind::Throttled,
-        500..=599 => ErrorKind::Unavailable,
-        _ => ErrorKind::Protocol,
-    }
-}
-
-/// Percent-encodes one path segment or query value (RFC 3986 unreserved kept).
-pub(crate) fn enc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A provider's own error text, shortened and stripped of control characters, with any
@@ -405,49 +329,6 @@ pub(crate) fn scrub(text: &str, secrets: &[&[u8]]) -> String {
 pub(crate) fn scrub_err(mut e: BackendError, secrets: &[&[u8]]) -> BackendError {
     e.message = scrub(&e.message, secrets);
     e
-}
-
-/// Reads a credential from an environment variable or a file (surrounding whitespace
-/// removed). Errors name the variable or file and never the value.
-pub(crate) fn read_credential(
-    backend: &str,
-    what: &str,
-    env: Option<&str>,
-    file: Option<&Path>,
-) -> Result<Secret, BackendError> {
-    let cfg = |m: String| berr(backend, ErrorKind::Config, m);
-    if let Some(var) = env {
-        return match std::env::var_os(var) {
-            Some(v) if !v.is_empty() => {
-                use std::os::unix::ffi::OsStrExt;
-                Ok(Secret::new(v.as_bytes().trim_ascii().to_vec()))
-            }
-            _ => Err(cfg(format!(
-                "the {what} is read from ${var}, which is not set or empty (export it, or \
-                 name a file in the backend's config)"
-            ))),
-        };
-    }
-    if let Some(path) = file {
-        let mut bytes = std::fs::read(path).map_err(|e| {
-            cfg(format!(
-                "reading the {what} from {}: {e} (check the path in the backend's config)",
-                path.display()
-            ))
-        })?;
-        let trimmed = bytes.trim_ascii().to_vec();
-        bytes.zeroize();
-        if trimmed.is_empty() {
-            return Err(cfg(format!(
-                "{} is empty (expected the {what})",
-                path.display()
-            )));
-        }
-        return Ok(Secret::new(trimmed));
-    }
-    Err(cfg(format!(
-        "no {what} configured: name an environment variable or a file that holds it"
-    )))
 }
 
 /// A path from a backend's settings: `~/...` as is (expanded later), otherwise relative to
@@ -508,7 +389,7 @@ pub(crate) fn check_endpoint(
     if u.starts_with("https://") || local {
         Ok(u.to_string())
     } else {
-        Err(berr(
+        Err(BackendError::new(
             backend,
             ErrorKind::Config,
             format!(

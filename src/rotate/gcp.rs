@@ -32,10 +32,11 @@ use zeroize::Zeroize;
 
 use super::azure::{default_limit, default_max_wait, default_retries, default_timeout};
 use super::cloud::{
-    b64, b64_decode, berr, check_endpoint, enc, expand_home, provider_text, read_credential,
-    scrub_err, status_kind, unix_now, wipe_json, AuthHeaders, CachedToken, Http, HttpSettings,
-    Reply, Req,
+    b64, b64_decode, check_endpoint, expand_home, provider_text, scrub_err, unix_now, wipe_json,
+    AuthHeaders, CachedToken, Http, HttpSettings, Reply, Req,
 };
+use super::config::{read_credential, CredentialHint};
+use super::http::{encode_component, status_kind};
 use super::jwt::RsaSigner;
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
@@ -148,7 +149,7 @@ impl GcpSecretManager {
 
     /// Builds the backend called `name` from its settings.
     pub fn new(name: &str, cfg: GcpConfig) -> Result<GcpSecretManager, BackendError> {
-        let config = |m: String| berr(name, ErrorKind::Config, m);
+        let config = |m: String| BackendError::new(name, ErrorKind::Config, m);
         let endpoint = check_endpoint(name, "endpoint", &cfg.endpoint)?;
         if cfg.project.is_empty() || !cfg.project.bytes().all(project_char) {
             return Err(config(format!(
@@ -201,7 +202,7 @@ impl GcpSecretManager {
     }
 
     fn err(&self, kind: ErrorKind, m: impl Into<String>) -> BackendError {
-        berr(&self.name, kind, m)
+        BackendError::new(&self.name, kind, m)
     }
 
     fn bearer(&self) -> Result<AuthHeaders, BackendError> {
@@ -216,7 +217,13 @@ impl GcpSecretManager {
         }
         let fresh = match &self.auth {
             Auth::Env(var) => CachedToken {
-                token: read_credential(&self.name, "token", Some(var), None)?,
+                token: read_credential(
+                    &self.name,
+                    "token",
+                    Some(var),
+                    None,
+                    CredentialHint::General,
+                )?,
                 refresh_after: u64::MAX,
             },
             Auth::ServiceAccount { file, token_uri } => {
@@ -235,7 +242,13 @@ impl GcpSecretManager {
         token_uri: Option<&str>,
     ) -> Result<CachedToken, BackendError> {
         let f = file.display();
-        let raw = read_credential(&self.name, "service-account key", None, Some(file))?;
+        let raw = read_credential(
+            &self.name,
+            "service-account key",
+            None,
+            Some(file),
+            CredentialHint::General,
+        )?;
         let mut key: Value = serde_json::from_slice(raw.expose()).map_err(|e| {
             self.err(
                 ErrorKind::Config,
@@ -296,7 +309,7 @@ impl GcpSecretManager {
                 .map_err(|m| self.err(ErrorKind::Config, format!("{f}: {m}")))?;
             let mut form = format!(
                 "grant_type={}&assertion={assertion}",
-                enc("urn:ietf:params:oauth:grant-type:jwt-bearer")
+                encode_component("urn:ietf:params:oauth:grant-type:jwt-bearer")
             );
             let req = Req {
                 method: "POST",
@@ -361,7 +374,11 @@ impl GcpSecretManager {
     }
 
     fn secret_path(&self, id: &str) -> String {
-        format!("projects/{}/secrets/{}", enc(&self.project), enc(id))
+        format!(
+            "projects/{}/secrets/{}",
+            encode_component(&self.project),
+            encode_component(id)
+        )
     }
 
     /// Accesses `latest` of secret `id`. `Ok(None)`: the secret has no (enabled) version.
@@ -517,13 +534,13 @@ impl GcpSecretManager {
             let mut url = format!(
                 "{}/v1/projects/{}/secrets?pageSize=100",
                 self.endpoint,
-                enc(&self.project)
+                encode_component(&self.project)
             );
             if let Some(f) = &self.filter {
-                url += &format!("&filter={}", enc(f));
+                url += &format!("&filter={}", encode_component(f));
             }
             if let Some(t) = &token {
-                url += &format!("&pageToken={}", enc(t));
+                url += &format!("&pageToken={}", encode_component(t));
             }
             let reply = self.send(&Req::get(url), false)?;
             if !reply.ok() {

@@ -46,13 +46,8 @@ pub struct Reply {
 impl Http {
     /// A client with a per-request timeout.
     pub fn new(backend: &str, timeout: Duration) -> Http {
-        let agent = ureq::AgentBuilder::new()
-            .timeout(timeout)
-            .redirects(0)
-            .user_agent(concat!("leaksweep/", env!("CARGO_PKG_VERSION")))
-            .build();
         Http {
-            agent,
+            agent: agent(ureq::AgentBuilder::new(), timeout),
             backend: backend.to_string(),
         }
     }
@@ -103,50 +98,79 @@ impl Http {
             amz_error_type,
         })
     }
+}
 
+/// What this client tells the user about a transport failure (Vault and AWS configs name
+/// the server `address` or `endpoint`).
+const HINTS: TransportHints = TransportHints {
+    connect: "cannot connect: is the server running, and is `address`/`endpoint` right?",
+    dns: "cannot resolve the host name: check `address`/`endpoint`",
+    invalid_url: "invalid URL: check `address`/`endpoint` (http:// or https://)",
+    timeout: "no answer before the timeout (raise `timeout_ms` if the server is slow)",
+};
+
+impl Http {
     fn transport_error(&self, req: &Request<'_>, t: &ureq::Transport) -> BackendError {
-        let url = strip_query(req.url);
-        let (kind, hint) = match t.kind() {
-            ureq::ErrorKind::ConnectionFailed => (
-                ErrorKind::Unavailable,
-                "cannot connect: is the server running, and is `address`/`endpoint` right?",
-            ),
-            ureq::ErrorKind::Dns => (
-                ErrorKind::Unavailable,
-                "cannot resolve the host name: check `address`/`endpoint`",
-            ),
-            ureq::ErrorKind::InvalidUrl | ureq::ErrorKind::UnknownScheme => (
-                ErrorKind::Config,
-                "invalid URL: check `address`/`endpoint` (http:// or https://)",
-            ),
-            _ => {
-                let timed_out = std::error::Error::source(t)
-                    .and_then(|s| s.downcast_ref::<std::io::Error>())
-                    .is_some_and(|e| {
-                        matches!(
-                            e.kind(),
-                            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-                        )
-                    });
-                if timed_out {
-                    (
-                        ErrorKind::Timeout,
-                        "no answer before the timeout (raise `timeout_ms` if the server is slow)",
-                    )
-                } else {
-                    (ErrorKind::Unavailable, "the connection failed")
-                }
-            }
-        };
-        BackendError::new(
-            &self.backend,
-            kind,
-            format!("{} {url}: {hint} ({})", req.method, t.kind()),
-        )
+        let what = format!("{} {}", req.method, strip_query(req.url));
+        transport_error(&self.backend, &what, t, &HINTS)
     }
 }
 
-fn io_kind(e: &std::io::Error) -> ErrorKind {
+/// The `ureq` agent every backend client uses: a per-request timeout, no redirects (a
+/// store that redirects a write is misconfigured), leaksweep's user agent. `builder`
+/// carries anything else (custom TLS roots for Kubernetes).
+pub(crate) fn agent(builder: ureq::AgentBuilder, timeout: Duration) -> ureq::Agent {
+    builder
+        .timeout(timeout)
+        .redirects(0)
+        .user_agent(concat!("leaksweep/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// The fix-it hints a client gives for each transport failure; each client names the
+/// config fields its backends have.
+pub(crate) struct TransportHints {
+    /// Connection refused or reset.
+    pub connect: &'static str,
+    /// The host name does not resolve.
+    pub dns: &'static str,
+    /// The URL cannot be parsed or has an unknown scheme.
+    pub invalid_url: &'static str,
+    /// No answer before the timeout.
+    pub timeout: &'static str,
+}
+
+/// Classifies a transport failure of `what` (`METHOD url-without-query`): connection and
+/// DNS failures are [`ErrorKind::Unavailable`], a bad URL is [`ErrorKind::Config`], an I/O
+/// timeout is [`ErrorKind::Timeout`]; the message adds the matching hint.
+pub(crate) fn transport_error(
+    backend: &str,
+    what: &str,
+    t: &ureq::Transport,
+    hints: &TransportHints,
+) -> BackendError {
+    let (kind, hint) = match t.kind() {
+        ureq::ErrorKind::ConnectionFailed => (ErrorKind::Unavailable, hints.connect),
+        ureq::ErrorKind::Dns => (ErrorKind::Unavailable, hints.dns),
+        ureq::ErrorKind::InvalidUrl | ureq::ErrorKind::UnknownScheme => {
+            (ErrorKind::Config, hints.invalid_url)
+        }
+        _ => {
+            let timed_out = std::error::Error::source(t)
+                .and_then(|s| s.downcast_ref::<std::io::Error>())
+                .is_some_and(|e| io_kind(e) == ErrorKind::Timeout);
+            if timed_out {
+                (ErrorKind::Timeout, hints.timeout)
+            } else {
+                (ErrorKind::Unavailable, "the connection failed")
+            }
+        }
+    };
+    BackendError::new(backend, kind, format!("{what}: {hint} ({})", t.kind()))
+}
+
+/// The kind for an I/O error while talking to a server: a timeout, or the server gone.
+pub(crate) fn io_kind(e: &std::io::Error) -> ErrorKind {
     if matches!(
         e.kind(),
         std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock

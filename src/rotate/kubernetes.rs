@@ -33,9 +33,11 @@ use zeroize::Zeroize;
 
 use super::azure::{default_limit, default_max_wait, default_retries, default_timeout};
 use super::cloud::{
-    b64, b64_decode, berr, check_endpoint, enc, expand_home, provider_text, scrub_err, status_kind,
-    wipe_json, AuthHeaders, Http, HttpSettings, Reply, Req,
+    b64, b64_decode, check_endpoint, expand_home, provider_text, scrub_err, wipe_json, AuthHeaders,
+    Http, HttpSettings, Reply, Req,
 };
+use super::config::{read_credential, CredentialHint};
+use super::http::{encode_component, status_kind};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
 };
@@ -132,7 +134,7 @@ fn read_kubeconfig(
     context: Option<&str>,
 ) -> Result<Resolved, BackendError> {
     let p = path.display();
-    let config = |m: String| berr(backend, ErrorKind::Config, m);
+    let config = |m: String| BackendError::new(backend, ErrorKind::Config, m);
     let mut text = std::fs::read(path).map_err(|e| {
         config(format!(
             "reading kubeconfig {p}: {e} (set kubeconfig or $KUBECONFIG)"
@@ -291,7 +293,7 @@ fn resolve(kubeconfig: &Path, p: &str) -> PathBuf {
 }
 
 fn in_cluster(backend: &str) -> Result<Resolved, BackendError> {
-    let config = |m: String| berr(backend, ErrorKind::Config, m);
+    let config = |m: String| BackendError::new(backend, ErrorKind::Config, m);
     let host = std::env::var("KUBERNETES_SERVICE_HOST").map_err(|_| {
         config(
             "in_cluster = true but $KUBERNETES_SERVICE_HOST is not set: not running in a pod?"
@@ -364,7 +366,7 @@ fn tls_config(
     use rustls::pki_types::{
         CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
     };
-    let config = |m: String| berr(backend, ErrorKind::Config, m);
+    let config = |m: String| BackendError::new(backend, ErrorKind::Config, m);
     let mut roots = rustls::RootCertStore::empty();
     match ca_pem {
         Some(pem) => {
@@ -494,7 +496,7 @@ impl Kubernetes {
     }
 
     fn err(&self, kind: ErrorKind, m: impl Into<String>) -> BackendError {
-        berr(&self.name, kind, m)
+        BackendError::new(&self.name, kind, m)
     }
 
     fn auth(&self) -> Result<AuthHeaders, BackendError> {
@@ -502,7 +504,7 @@ impl Kubernetes {
             Cred::None => return Ok(Vec::new()),
             Cred::Token(t) => t.clone(),
             Cred::TokenFile(f) => {
-                super::cloud::read_credential(&self.name, "token", None, Some(f))?
+                read_credential(&self.name, "token", None, Some(f), CredentialHint::General)?
             }
             Cred::Exec { command, args, env } => self.exec_token(command, args, env)?,
         };
@@ -637,7 +639,7 @@ impl Kubernetes {
         loop {
             let mut url = format!("{}{path}?limit=250", self.server);
             if let Some(c) = &cont {
-                url += &format!("&continue={}", enc(c));
+                url += &format!("&continue={}", encode_component(c));
             }
             let reply = self.send(&Req::get(url), false)?;
             if reply.status == 403 {
@@ -694,8 +696,8 @@ impl Kubernetes {
         let url = format!(
             "{}/api/v1/namespaces/{}/secrets/{}",
             self.server,
-            enc(ns),
-            enc(name)
+            encode_component(ns),
+            encode_component(name)
         );
         let reply = self.send(&Req::get(url), false)?;
         if !reply.ok() {
@@ -835,7 +837,7 @@ impl Backend for Kubernetes {
         };
         let mut readable = 0usize;
         for ns in &namespaces {
-            let path = format!("/api/v1/namespaces/{}/secrets", enc(ns));
+            let path = format!("/api/v1/namespaces/{}/secrets", encode_component(ns));
             let what = format!("secrets in namespace {ns}");
             if self.list(&path, &what, &mut check).map_err(scrub)? {
                 readable += 1;
@@ -943,8 +945,8 @@ impl Backend for Kubernetes {
                 format!(
                     "{}/api/v1/namespaces/{}/secrets/{}",
                     self.server,
-                    enc(ns),
-                    enc(name)
+                    encode_component(ns),
+                    encode_component(name)
                 ),
                 &patch,
             );

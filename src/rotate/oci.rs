@@ -34,9 +34,10 @@ use zeroize::Zeroize;
 
 use super::azure::{default_limit, default_max_wait, default_retries, default_timeout};
 use super::cloud::{
-    b64, b64_decode, berr, check_endpoint, enc, expand_home, provider_text, scrub_err, status_kind,
-    wipe_json, AuthHeaders, Http, HttpSettings, Reply, Req,
+    b64, b64_decode, check_endpoint, expand_home, provider_text, scrub_err, wipe_json, AuthHeaders,
+    Http, HttpSettings, Reply, Req,
 };
+use super::http::{encode_component, status_kind};
 use super::jwt::RsaSigner;
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
@@ -173,7 +174,7 @@ impl OciVault {
 
     /// Builds the backend called `name` from its settings.
     pub fn new(name: &str, cfg: OciConfig) -> Result<OciVault, BackendError> {
-        let config = |m: String| berr(name, ErrorKind::Config, m);
+        let config = |m: String| BackendError::new(name, ErrorKind::Config, m);
         let explicit = cfg.config_file.is_some();
         let file = expand_home(
             cfg.config_file
@@ -286,7 +287,7 @@ impl OciVault {
     }
 
     fn err(&self, kind: ErrorKind, m: impl Into<String>) -> BackendError {
-        berr(&self.name, kind, m)
+        BackendError::new(&self.name, kind, m)
     }
 
     /// The signature headers for one attempt of `req`.
@@ -403,7 +404,7 @@ impl OciVault {
         let url = format!(
             "{}/20190301/secretbundles/{}?stage=CURRENT",
             self.secrets_endpoint,
-            enc(id)
+            encode_component(id)
         );
         let reply = self.send(&Req::get(url), false)?;
         if !reply.ok() {
@@ -434,7 +435,11 @@ impl OciVault {
 
     /// The secret's metadata and etag.
     fn secret(&self, id: &str) -> Result<(Value, Option<String>), BackendError> {
-        let url = format!("{}/20180608/secrets/{}", self.endpoint, enc(id));
+        let url = format!(
+            "{}/20180608/secrets/{}",
+            self.endpoint,
+            encode_component(id)
+        );
         let reply = self.send(&Req::get(url), false)?;
         if !reply.ok() {
             return Err(self.fail(&reply, "get", id, false));
@@ -448,7 +453,7 @@ impl OciVault {
         let mut page: Option<String> = None;
         loop {
             let u = match &page {
-                Some(p) => format!("{url}&page={}", enc(p)),
+                Some(p) => format!("{url}&page={}", encode_component(p)),
                 None => url.to_string(),
             };
             let reply = self.send(&Req::get(u), false)?;
@@ -481,10 +486,10 @@ impl OciVault {
         let mut url = format!(
             "{}/20180608/secrets?compartmentId={}&lifecycleState=ACTIVE&limit=100",
             self.endpoint,
-            enc(c)
+            encode_component(c)
         );
         if let Some(v) = &self.vault {
-            url += &format!("&vaultId={}", enc(v));
+            url += &format!("&vaultId={}", encode_component(v));
         }
         let items = self.list(&url, c)?;
         Ok(items
@@ -499,7 +504,7 @@ impl OciVault {
         let url = format!(
             "{}/20180608/secrets/{}/versions?limit=100",
             self.endpoint,
-            enc(id)
+            encode_component(id)
         );
         Ok(self
             .list(&url, id)?
@@ -716,7 +721,11 @@ impl Backend for OciVault {
         }});
         let mut req = Req::json(
             "PUT",
-            format!("{}/20180608/secrets/{}", self.endpoint, enc(id)),
+            format!(
+                "{}/20180608/secrets/{}",
+                self.endpoint,
+                encode_component(id)
+            ),
             &body,
         );
         wipe_json(&mut body);

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use zeroize::Zeroize;
 
-use super::config::{read_credential, BackendDef};
+use super::config::{read_credential, BackendDef, CredentialHint};
 use super::http::{encode_path, status_kind, Http, Request};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
@@ -104,7 +104,13 @@ impl Vault {
             (None, None) => (Some("VAULT_TOKEN".to_string()), None),
             (e, f) => (e.clone(), f.as_ref().map(|p| def.resolve(p))),
         };
-        let token = read_credential(&def.name, "token", env.as_deref(), file.as_deref())?;
+        let token = read_credential(
+            &def.name,
+            "token",
+            env.as_deref(),
+            file.as_deref(),
+            CredentialHint::Keys,
+        )?;
         let token_source = match (&env, &file) {
             (Some(v), _) => format!("${v}"),
             (None, Some(f)) => f.display().to_string(),
