@@ -16,18 +16,16 @@
 //! read from an environment variable or a file). Tokens and values are never logged.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use zeroize::Zeroize;
 
 use super::cloud::{
-    check_endpoint, provider_text, scrub_err, unix_now, wipe_json, AuthHeaders, CachedToken, Http,
-    HttpSettings, Reply, Req,
+    check_endpoint, default_max_wait, default_retries, locate_each, provider_text, scrub_err,
+    unix_now, wipe_json, AuthHeaders, CachedToken, Http, HttpSettings, Reply, Req, TokenCache,
 };
-use super::config::{read_credential, CredentialHint};
+use super::config::{default_locate_limit, default_timeout_ms, read_credential, CredentialHint};
 use super::http::{encode_component, status_kind};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
@@ -68,10 +66,10 @@ pub struct AzureConfig {
     #[serde(default)]
     pub secrets: Vec<String>,
     /// The most secrets `locate` reads.
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_locate_limit")]
     pub locate_limit: usize,
     /// Per-request timeout, milliseconds.
-    #[serde(default = "default_timeout")]
+    #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// Re-sends of one throttled request (see `cloud`).
     #[serde(default = "default_retries")]
@@ -86,18 +84,6 @@ fn default_api_version() -> String {
 }
 fn default_authority() -> String {
     "https://login.microsoftonline.com".into()
-}
-pub(crate) fn default_limit() -> usize {
-    10_000
-}
-pub(crate) fn default_timeout() -> u64 {
-    10_000
-}
-pub(crate) fn default_retries() -> u32 {
-    3
-}
-pub(crate) fn default_max_wait() -> u64 {
-    30_000
 }
 
 enum Auth {
@@ -117,7 +103,7 @@ pub struct AzureKeyVault {
     vault: String,
     api: String,
     auth: Auth,
-    token: Mutex<Option<CachedToken>>,
+    token: TokenCache,
     names: Vec<String>,
     limit: usize,
     http: Http,
@@ -197,16 +183,12 @@ impl AzureKeyVault {
             vault,
             api: cfg.api_version,
             auth,
-            token: Mutex::new(None),
+            token: TokenCache::new(),
             names: cfg.secrets,
             limit: cfg.locate_limit,
             http: Http::new(
                 name,
-                HttpSettings {
-                    timeout: Duration::from_millis(cfg.timeout_ms),
-                    retries: cfg.retries,
-                    max_wait: Duration::from_millis(cfg.max_retry_wait_ms),
-                },
+                HttpSettings::from_ms(cfg.timeout_ms, cfg.retries, cfg.max_retry_wait_ms),
             ),
         })
     }
@@ -217,26 +199,8 @@ impl AzureKeyVault {
 
     /// The bearer token, fetched (client credentials) or read (env) when needed.
     fn bearer(&self) -> Result<AuthHeaders, BackendError> {
-        let mut slot = self
-            .token
-            .lock()
-            .map_err(|_| self.err(ErrorKind::Protocol, "token cache poisoned"))?;
-        if let Some(t) = slot.as_ref() {
-            if unix_now() < t.refresh_after {
-                return Ok(bearer_header(&t.token));
-            }
-        }
-        let fresh = match &self.auth {
-            Auth::Env(var) => CachedToken {
-                token: read_credential(
-                    &self.name,
-                    "token",
-                    Some(var),
-                    None,
-                    CredentialHint::General,
-                )?,
-                refresh_after: u64::MAX,
-            },
+        self.token.bearer(&self.name, || match &self.auth {
+            Auth::Env(var) => CachedToken::from_env(&self.name, var),
             Auth::Client {
                 tenant,
                 client_id,
@@ -249,11 +213,8 @@ impl AzureKeyVault {
                 secret_env.as_deref(),
                 secret_file.as_deref(),
                 authority,
-            )?,
-        };
-        let h = bearer_header(&fresh.token);
-        *slot = Some(fresh);
-        Ok(h)
+            ),
+        })
     }
 
     fn client_credentials(
@@ -571,13 +532,6 @@ impl AzureKeyVault {
     }
 }
 
-fn bearer_header(token: &Secret) -> AuthHeaders {
-    vec![(
-        "authorization".into(),
-        format!("Bearer {}", String::from_utf8_lossy(token.expose())),
-    )]
-}
-
 fn inner_code(reply: &Reply) -> Option<&'static str> {
     let v = reply.json();
     match v.pointer("/error/innererror/code").and_then(Value::as_str) {
@@ -650,22 +604,13 @@ impl Backend for AzureKeyVault {
                 names.len() < self.limit
             })?;
         }
-        let mut found = Vec::new();
-        for n in names {
-            let Some(b) = self.get(&n).map_err(|e| scrub_err(e, &[leaked.expose()]))? else {
-                continue;
-            };
-            if let Some(v) = &b.value {
-                if constant_time_eq(v.as_bytes(), leaked.expose()) {
-                    found.push(Location {
-                        backend: self.name.clone(),
-                        path: n,
-                        key: None,
-                    });
-                }
-            }
-        }
-        Ok(found)
+        locate_each(&self.name, leaked, names, str::to_string, |n| {
+            let bundle = self.get(n)?;
+            Ok(bundle
+                .as_ref()
+                .and_then(|b| b.value.as_ref())
+                .is_some_and(|v| constant_time_eq(v.as_bytes(), leaked.expose())))
+        })
     }
 
     fn rotate(

@@ -18,13 +18,15 @@
 //!   wiped on drop, never printed. Redirects are off.
 
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use zeroize::Zeroize;
 
+use super::config::{read_credential, CredentialHint};
 use super::http::{agent, io_kind, strip_query, transport_error, TransportHints};
-use super::{BackendError, ErrorKind};
+use super::{BackendError, ErrorKind, Location};
 use crate::secret::Secret;
 
 /// Standard base64 (with padding), as the cloud APIs use for payloads.
@@ -53,6 +55,28 @@ pub struct HttpSettings {
     pub retries: u32,
     /// The longest single wait between two attempts (caps `Retry-After`).
     pub max_wait: Duration,
+}
+
+impl HttpSettings {
+    /// The settings as the cloud configs spell them (`timeout_ms`, `retries`,
+    /// `max_retry_wait_ms`).
+    pub fn from_ms(timeout_ms: u64, retries: u32, max_retry_wait_ms: u64) -> HttpSettings {
+        HttpSettings {
+            timeout: Duration::from_millis(timeout_ms),
+            retries,
+            max_wait: Duration::from_millis(max_retry_wait_ms),
+        }
+    }
+}
+
+/// Default `retries` of the cloud configs.
+pub(crate) fn default_retries() -> u32 {
+    3
+}
+
+/// Default `max_retry_wait_ms` of the cloud configs.
+pub(crate) fn default_max_wait() -> u64 {
+    30_000
 }
 
 /// An outgoing request.
@@ -325,6 +349,30 @@ pub(crate) fn scrub(text: &str, secrets: &[&[u8]]) -> String {
     out
 }
 
+/// The locate loop of the stores that keep one value per secret (Azure, GCP, OCI):
+/// `holds(id)` reads candidate `id`'s current value and compares it with the leaked one
+/// (in constant time); each match becomes the location `path(id)`. Errors are scrubbed
+/// of the leaked value, as some services echo request fields.
+pub(crate) fn locate_each(
+    backend: &str,
+    leaked: &Secret,
+    ids: Vec<String>,
+    path: impl Fn(&str) -> String,
+    mut holds: impl FnMut(&str) -> Result<bool, BackendError>,
+) -> Result<Vec<Location>, BackendError> {
+    let mut found = Vec::new();
+    for id in ids {
+        if holds(&id).map_err(|e| scrub_err(e, &[leaked.expose()]))? {
+            found.push(Location {
+                backend: backend.to_string(),
+                path: path(&id),
+                key: None,
+            });
+        }
+    }
+    Ok(found)
+}
+
 /// Applies [`scrub`] to an error's message.
 pub(crate) fn scrub_err(mut e: BackendError, secrets: &[&[u8]]) -> BackendError {
     e.message = scrub(&e.message, secrets);
@@ -374,6 +422,55 @@ pub(crate) struct CachedToken {
     pub token: Secret,
     /// Unix seconds after which the token must be fetched again.
     pub refresh_after: u64,
+}
+
+impl CachedToken {
+    /// A token given in the environment variable `var` (`token_env`): never refreshed.
+    pub fn from_env(backend: &str, var: &str) -> Result<CachedToken, BackendError> {
+        Ok(CachedToken {
+            token: read_credential(backend, "token", Some(var), None, CredentialHint::General)?,
+            refresh_after: u64::MAX,
+        })
+    }
+}
+
+/// The one bearer token a backend holds, fetched again once it is due.
+pub(crate) struct TokenCache(Mutex<Option<CachedToken>>);
+
+impl TokenCache {
+    pub fn new() -> TokenCache {
+        TokenCache(Mutex::new(None))
+    }
+
+    /// The `authorization` header with the cached token, or with a token from `fetch`
+    /// when there is none yet or it is due (fetched under the lock: one fetch at a time).
+    pub fn bearer(
+        &self,
+        backend: &str,
+        fetch: impl FnOnce() -> Result<CachedToken, BackendError>,
+    ) -> Result<AuthHeaders, BackendError> {
+        let mut slot = self
+            .0
+            .lock()
+            .map_err(|_| BackendError::new(backend, ErrorKind::Protocol, "token cache poisoned"))?;
+        if let Some(t) = slot.as_ref() {
+            if unix_now() < t.refresh_after {
+                return Ok(bearer_header(&t.token));
+            }
+        }
+        let fresh = fetch()?;
+        let h = bearer_header(&fresh.token);
+        *slot = Some(fresh);
+        Ok(h)
+    }
+}
+
+/// The `authorization: Bearer ...` header for `token`.
+pub(crate) fn bearer_header(token: &Secret) -> AuthHeaders {
+    vec![(
+        "authorization".into(),
+        format!("Bearer {}", String::from_utf8_lossy(token.expose())),
+    )]
 }
 
 /// Checks an endpoint override: `https://` (or `http://` for 127.0.0.1/localhost tests).

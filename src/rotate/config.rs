@@ -111,6 +111,16 @@ impl BackendDef {
     }
 }
 
+/// Default `locate_limit` of the HTTP backends: the most secrets one `locate` reads.
+pub(crate) fn default_locate_limit() -> usize {
+    10_000
+}
+
+/// Default `timeout_ms` of the HTTP backends.
+pub(crate) fn default_timeout_ms() -> u64 {
+    10_000
+}
+
 /// What a route does with a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "kebab-case")]

@@ -25,18 +25,16 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use zeroize::Zeroize;
 
-use super::azure::{default_limit, default_max_wait, default_retries, default_timeout};
 use super::cloud::{
-    b64, b64_decode, check_endpoint, expand_home, provider_text, scrub_err, wipe_json, AuthHeaders,
-    Http, HttpSettings, Reply, Req,
+    b64, b64_decode, bearer_header, check_endpoint, default_max_wait, default_retries, expand_home,
+    provider_text, scrub_err, wipe_json, AuthHeaders, Http, HttpSettings, Reply, Req,
 };
-use super::config::{read_credential, CredentialHint};
+use super::config::{default_locate_limit, default_timeout_ms, read_credential, CredentialHint};
 use super::http::{encode_component, status_kind};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
@@ -70,10 +68,10 @@ pub struct KubernetesConfig {
     #[serde(default)]
     pub namespaces: Vec<String>,
     /// The most Secrets `locate` reads.
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_locate_limit")]
     pub locate_limit: usize,
     /// Per-request timeout, milliseconds.
-    #[serde(default = "default_timeout")]
+    #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// Re-sends of one throttled request.
     #[serde(default = "default_retries")]
@@ -466,11 +464,7 @@ impl Kubernetes {
             None => resolved.server.clone(),
         };
         let server = check_endpoint(name, "server", &server)?;
-        let settings = HttpSettings {
-            timeout: Duration::from_millis(cfg.timeout_ms),
-            retries: cfg.retries,
-            max_wait: Duration::from_millis(cfg.max_retry_wait_ms),
-        };
+        let settings = HttpSettings::from_ms(cfg.timeout_ms, cfg.retries, cfg.max_retry_wait_ms);
         let mut builder = ureq::AgentBuilder::new();
         if server.starts_with("https://") {
             builder = builder.tls_config(tls_config(
@@ -508,10 +502,7 @@ impl Kubernetes {
             }
             Cred::Exec { command, args, env } => self.exec_token(command, args, env)?,
         };
-        Ok(vec![(
-            "authorization".into(),
-            format!("Bearer {}", String::from_utf8_lossy(token.expose())),
-        )])
+        Ok(bearer_header(&token))
     }
 
     /// Runs a client-go exec credential plugin and reads `status.token`.

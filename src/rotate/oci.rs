@@ -32,11 +32,11 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
-use super::azure::{default_limit, default_max_wait, default_retries, default_timeout};
 use super::cloud::{
-    b64, b64_decode, check_endpoint, expand_home, provider_text, scrub_err, wipe_json, AuthHeaders,
-    Http, HttpSettings, Reply, Req,
+    b64, b64_decode, check_endpoint, default_max_wait, default_retries, expand_home, locate_each,
+    provider_text, scrub_err, wipe_json, AuthHeaders, Http, HttpSettings, Reply, Req,
 };
+use super::config::{default_locate_limit, default_timeout_ms};
 use super::http::{encode_component, status_kind};
 use super::jwt::RsaSigner;
 use super::{
@@ -78,13 +78,13 @@ pub struct OciConfig {
     #[serde(default)]
     pub secrets: Vec<String>,
     /// The most secrets `locate` reads.
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_locate_limit")]
     pub locate_limit: usize,
     /// How long rotate waits for the secret to leave `UPDATING`, milliseconds.
     #[serde(default = "default_settle")]
     pub settle_timeout_ms: u64,
     /// Per-request timeout, milliseconds.
-    #[serde(default = "default_timeout")]
+    #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// Re-sends of one throttled request.
     #[serde(default = "default_retries")]
@@ -277,11 +277,7 @@ impl OciVault {
             settle: Duration::from_millis(cfg.settle_timeout_ms),
             http: Http::new(
                 name,
-                HttpSettings {
-                    timeout: Duration::from_millis(cfg.timeout_ms),
-                    retries: cfg.retries,
-                    max_wait: Duration::from_millis(cfg.max_retry_wait_ms),
-                },
+                HttpSettings::from_ms(cfg.timeout_ms, cfg.retries, cfg.max_retry_wait_ms),
             ),
         })
     }
@@ -660,19 +656,13 @@ impl Backend for OciVault {
 
     fn locate(&self, leaked: &Secret) -> Result<Vec<Location>, BackendError> {
         let scrub = |e| scrub_err(e, &[leaked.expose()]);
-        let mut found = Vec::new();
-        for id in self.ids().map_err(scrub)? {
-            let (_, mut content) = self.current(&id).map_err(scrub)?;
-            if constant_time_eq(&content, leaked.expose()) {
-                found.push(Location {
-                    backend: self.name.clone(),
-                    path: id,
-                    key: None,
-                });
-            }
+        let ids = self.ids().map_err(scrub)?;
+        locate_each(&self.name, leaked, ids, str::to_string, |id| {
+            let (_, mut content) = self.current(id)?;
+            let hit = constant_time_eq(&content, leaked.expose());
             content.zeroize();
-        }
-        Ok(found)
+            Ok(hit)
+        })
     }
 
     fn rotate(
