@@ -25,7 +25,7 @@ use base64::Engine as _;
 use zeroize::Zeroize;
 
 use super::config::{read_credential, CredentialHint};
-use super::http::{agent, io_kind, strip_query, transport_error, TransportHints};
+use super::http::{agent, exchange, io_kind, strip_query, transport_error, TransportHints};
 use super::{BackendError, ErrorKind, Location};
 use crate::secret::Secret;
 
@@ -247,14 +247,7 @@ impl Http {
         for (k, v) in auth(req)? {
             r = r.set(&k, &v);
         }
-        let result = match &req.body {
-            Some(b) => r.send_bytes(b),
-            None => r.call(),
-        };
-        let resp = match result {
-            Ok(resp) | Err(ureq::Error::Status(_, resp)) => resp,
-            Err(ureq::Error::Transport(t)) => return Err(self.transport_error(req, &t)),
-        };
+        let resp = exchange(r, req.body.as_deref(), |t| self.transport_error(req, t))?;
         let status = resp.status();
         let headers = resp
             .headers_names()

@@ -71,14 +71,7 @@ impl Http {
         for (k, v) in &req.headers {
             r = r.set(k, v);
         }
-        let result = match req.body {
-            Some(b) => r.send_bytes(b),
-            None => r.call(),
-        };
-        let resp = match result {
-            Ok(resp) | Err(ureq::Error::Status(_, resp)) => resp,
-            Err(ureq::Error::Transport(t)) => return Err(self.transport_error(req, &t)),
-        };
+        let resp = exchange(r, req.body, |t| self.transport_error(req, t))?;
         let status = resp.status();
         let amz_error_type = resp.header("x-amzn-ErrorType").map(str::to_string);
         let body = resp.into_string().map_err(|e| {
@@ -125,6 +118,23 @@ pub(crate) fn agent(builder: ureq::AgentBuilder, timeout: Duration) -> ureq::Age
         .redirects(0)
         .user_agent(concat!("leaksweep/", env!("CARGO_PKG_VERSION")))
         .build()
+}
+
+/// Sends `r` with `body`: every HTTP status is a response for the backend to classify;
+/// only a transport failure is an error, described by `transport`.
+pub(crate) fn exchange(
+    r: ureq::Request,
+    body: Option<&[u8]>,
+    transport: impl FnOnce(&ureq::Transport) -> BackendError,
+) -> Result<ureq::Response, BackendError> {
+    let result = match body {
+        Some(b) => r.send_bytes(b),
+        None => r.call(),
+    };
+    match result {
+        Ok(resp) | Err(ureq::Error::Status(_, resp)) => Ok(resp),
+        Err(ureq::Error::Transport(t)) => Err(transport(&t)),
+    }
 }
 
 /// The fix-it hints a client gives for each transport failure; each client names the
