@@ -270,19 +270,14 @@ fn aws_retries_throttling_and_a_lost_answer_without_a_second_version() {
     .unwrap();
     let out = rotate(d, &["report.jsonl", "--execute", "--yes"]);
     assert_exit(&out, 0);
-    assert!(stdout(&out).contains("rotated "), "{}", stdout(&out));
+    assert_contains(&stdout(&out), "rotated ");
     let vs = versions(&ep, &name);
     assert_eq!(vs.len(), 2, "one new version, not two: {vs:?}");
-    let records = audit(&d.join(".leaksweep/rotate-audit.jsonl"));
-    let kinds: Vec<&str> = records
-        .iter()
-        .filter(|r| r["event"] == "attempt_failed")
-        .map(|r| r["error_kind"].as_str().unwrap())
-        .collect();
+    let kinds = failed_attempt_kinds(d);
     assert_eq!(
         kinds,
         vec!["throttled", "throttled", "unavailable", "unavailable"],
-        "{records:?}"
+        "{kinds:?}"
     );
     let new = value(&ep, &name, "AWSCURRENT");
     assert_ne!(new, pw);
@@ -311,11 +306,7 @@ fn aws_errors_name_the_cause_and_the_fix() {
     .unwrap();
     let out = rotate(d, &["report.jsonl"]);
     assert_exit(&out, 2);
-    assert!(
-        stdout(&out).contains("wrong name/ARN or region"),
-        "{}",
-        stdout(&out)
-    );
+    assert_contains(&stdout(&out), "wrong name/ARN or region");
     // Throttling that never ends: bounded attempts, then a clear failure.
     let proxy = Proxy::start(&ep, |_, _| {
         Fault::Reply(response(
@@ -326,11 +317,7 @@ fn aws_errors_name_the_cause_and_the_fix() {
     config(d, &proxy.url, "");
     let out = rotate(d, &["report.jsonl", "--execute", "--yes"]);
     assert_exit(&out, 2);
-    assert!(
-        stdout(&out).contains("gave up after 5 attempts"),
-        "{}",
-        stdout(&out)
-    );
+    assert_contains(&stdout(&out), "gave up after 5 attempts");
     assert_eq!(proxy.seen.load(std::sync::atomic::Ordering::SeqCst), 5);
     // Missing credentials: names the variable.
     let out = bin()
@@ -340,7 +327,7 @@ fn aws_errors_name_the_cause_and_the_fix() {
         .output()
         .unwrap();
     assert_exit(&out, 2);
-    assert!(stdout(&out).contains("$LSW_AWS_KEY_ID"), "{}", stdout(&out));
+    assert_contains(&stdout(&out), "$LSW_AWS_KEY_ID");
     assert_output_clean("errors", &out, &[&pw]);
 }
 
@@ -429,10 +416,9 @@ fn aws_signatures_are_accepted_by_a_verifying_server() {
     };
     let out = with(&secret, &["report.jsonl", "--execute", "--yes"]);
     assert_exit(&out, 0);
-    assert!(
-        stdout(&out).contains(&format!("rotated          rotate aws:{name}")),
-        "{}",
-        stdout(&out)
+    assert_contains(
+        &stdout(&out),
+        &format!("rotated          rotate aws:{name}"),
     );
     let (s, v) = signed_sm(
         &ep,
@@ -450,10 +436,9 @@ fn aws_signatures_are_accepted_by_a_verifying_server() {
         &["report.jsonl", "--locate"],
     );
     assert_exit(&wrong, 2);
-    assert!(
-        stderr(&wrong).contains("are wrong (check the key id and secret key)"),
-        "{}",
-        stderr(&wrong)
+    assert_contains(
+        &stderr(&wrong),
+        "are wrong (check the key id and secret key)",
     );
     for o in [&out, &wrong] {
         assert_output_clean("signed", o, &[&pw, &new, &secret]);

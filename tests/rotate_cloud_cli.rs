@@ -64,13 +64,13 @@ fn full_cycle(d: &Path, pw: &str, case: &Case<'_>) {
 
     let out = rotate(d, case, &["report.json", "--locate"]);
     assert_exit(&out, 0);
-    assert!(stdout(&out).contains(&case.location), "{}", stdout(&out));
+    assert_contains(&stdout(&out), &case.location);
     assert!(!stdout(&out).contains("decoy"), "{}", stdout(&out));
     outputs.push(out);
 
     let out = rotate(d, case, &["report.json"]);
     assert_exit(&out, 0);
-    assert!(stdout(&out).contains("dry run"), "{}", stdout(&out));
+    assert_contains(&stdout(&out), "dry run");
     assert_eq!(
         stdout(&out).matches("would-do").count(),
         1,
@@ -114,7 +114,7 @@ fn full_cycle(d: &Path, pw: &str, case: &Case<'_>) {
 
     let out = rotate(d, case, &["report.json", "--execute", "--yes"]);
     assert_exit(&out, 0);
-    assert!(stdout(&out).contains("already-done"), "{}", stdout(&out));
+    assert_contains(&stdout(&out), "already-done");
     assert_eq!((case.current)(case.srv), new, "nothing rotated twice");
     outputs.push(out);
 

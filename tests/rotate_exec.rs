@@ -93,10 +93,9 @@ fn exec_example_plugin_locate_dry_run_rotate_and_rerun() {
 
     let out = rotate(d, &["report.json", "--locate"]);
     assert_exit(&out, 0);
-    assert!(
-        stdout(&out).contains("is the current value of plug:app/db#password"),
-        "{}",
-        stdout(&out)
+    assert_contains(
+        &stdout(&out),
+        "is the current value of plug:app/db#password",
     );
     outs.push(out);
 
@@ -104,16 +103,11 @@ fn exec_example_plugin_locate_dry_run_rotate_and_rerun() {
     let out = rotate(d, &["report.json"]);
     assert_exit(&out, 0);
     // The example plugin offers `describe`: the dry run uses it and shows the version.
-    assert!(
-        stdout(&out).contains("would-do         rotate plug:app/db#password"),
-        "{}",
-        stdout(&out)
+    assert_contains(
+        &stdout(&out),
+        "would-do         rotate plug:app/db#password",
     );
-    assert!(
-        stdout(&out).contains("current version 1"),
-        "{}",
-        stdout(&out)
-    );
+    assert_contains(&stdout(&out), "current version 1");
     assert_eq!(
         fs::read(d.join("store.json")).unwrap(),
         before,
@@ -123,7 +117,7 @@ fn exec_example_plugin_locate_dry_run_rotate_and_rerun() {
 
     let out = rotate(d, &["report.json", "--execute", "--yes"]);
     assert_exit(&out, 0);
-    assert!(stdout(&out).contains("version 1 -> 2"), "{}", stdout(&out));
+    assert_contains(&stdout(&out), "version 1 -> 2");
     let s = store(d);
     assert_eq!(s["secrets"]["app/db"]["current"], 2);
     assert_eq!(
@@ -295,14 +289,9 @@ fn exec_plugin_timeout_and_retryable_failure_are_retried_after_verifying() {
     test_plugin(d, "flaky", "timeout_ms = 800");
     let out = rotate(d, &["report.json", "--execute", "--yes"]);
     assert_exit(&out, 0);
-    assert!(stdout(&out).contains("rotated "), "{}", stdout(&out));
-    let records = audit(&d.join(".leaksweep/rotate-audit.jsonl"));
-    let kinds: Vec<&str> = records
-        .iter()
-        .filter(|r| r["event"] == "attempt_failed")
-        .map(|r| r["error_kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, ["timeout", "throttled"], "{records:?}");
+    assert_contains(&stdout(&out), "rotated ");
+    let kinds = failed_attempt_kinds(d);
+    assert_eq!(kinds, ["timeout", "throttled"], "{kinds:?}");
     let counts: Value =
         serde_json::from_str(&fs::read_to_string(d.join("plugin-state.json")).unwrap()).unwrap();
     assert_eq!(counts["rotate"], 3);
@@ -318,11 +307,7 @@ fn exec_plugin_without_hello_is_reported() {
     let started = std::time::Instant::now();
     let out = rotate(d, &["report.json", "--locate"]);
     assert_exit(&out, 2);
-    assert!(
-        stderr(&out).contains("printed no hello within 300 ms"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "printed no hello within 300 ms");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(20),
         "the silent plugin was killed"
@@ -387,24 +372,15 @@ fn exec_history_finding_is_reread_from_its_blob() {
     );
     let out = rotate(d, &["history.jsonl", "--locate"]);
     assert_exit(&out, 0);
-    assert!(
-        stdout(&out).contains("is the current value of plug:app/db#password"),
-        "{}",
-        stdout(&out)
+    assert_contains(
+        &stdout(&out),
+        "is the current value of plug:app/db#password",
     );
     // The first line names a commit that does not exist: skipped with a reason.
-    assert!(
-        stderr(&out).contains("commit not in the repository"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "commit not in the repository");
     // A worktree finding whose file changed since the report is skipped, not guessed.
     let out2 = rotate(d, &["report.json", "--locate"]);
-    assert!(
-        stderr(&out2).contains("no longer found in app.env"),
-        "{}",
-        stderr(&out2)
-    );
+    assert_contains(&stderr(&out2), "no longer found in app.env");
     for o in [&out, &out2] {
         assert_output_clean("history", o, &[&pw]);
     }
@@ -427,7 +403,7 @@ fn exec_execute_without_a_terminal_needs_yes() {
         .output()
         .unwrap();
     assert_exit(&out, 2);
-    assert!(stderr(&out).contains("pass --yes"), "{}", stderr(&out));
+    assert_contains(&stderr(&out), "pass --yes");
     assert_eq!(fs::read(d.join("store.json")).unwrap(), before);
     assert_output_clean("no-tty", &out, &[&pw]);
 }
@@ -478,12 +454,8 @@ fn exec_execute_on_a_terminal_asks_for_confirmation() {
     };
     let no = on_tty("no");
     assert_exit(&no, 2);
-    assert!(stdout(&no).contains("Type \"yes\""), "{}", stdout(&no));
-    assert!(
-        stdout(&no).contains("nothing was written"),
-        "{}",
-        stdout(&no)
-    );
+    assert_contains(&stdout(&no), "Type \"yes\"");
+    assert_contains(&stdout(&no), "nothing was written");
     assert_eq!(store(d)["secrets"]["app/db"]["current"], 1);
     let yes = on_tty("yes");
     assert_exit(&yes, 0);

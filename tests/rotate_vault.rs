@@ -251,25 +251,17 @@ fn vault_token_revocation() {
 
     let dry = rotate(d, &["report.json"], &root);
     assert_exit(&dry, 0);
-    assert!(
-        stdout(&dry).contains("bao (revoke the credential): revoke"),
-        "{}",
-        stdout(&dry)
-    );
+    assert_contains(&stdout(&dry), "bao (revoke the credential): revoke");
     assert!(alive(), "a dry run revokes nothing");
 
     let exec = rotate(d, &["report.json", "--execute", "--yes"], &root);
     assert_exit(&exec, 0);
-    assert!(stdout(&exec).contains("revoked "), "{}", stdout(&exec));
+    assert_contains(&stdout(&exec), "revoked ");
     assert!(!alive(), "the leaked token is revoked");
 
     let again = rotate(d, &["report.json", "--execute", "--yes"], &root);
     assert_exit(&again, 0);
-    assert!(
-        stdout(&again).contains("already-done"),
-        "{}",
-        stdout(&again)
-    );
+    assert_contains(&stdout(&again), "already-done");
 
     for o in [&dry, &exec, &again] {
         assert_output_clean("revoke", o, &[&leaked]);
@@ -318,12 +310,7 @@ fn vault_retries_injected_503_and_throttling() {
     assert_exit(&out, 0);
     let (v, data) = current(&addr, &root, &format!("{prefix}/db"));
     assert_eq!(v, 2, "exactly one new version despite the retries");
-    let records = audit(&d.join(".leaksweep/rotate-audit.jsonl"));
-    let kinds: Vec<&str> = records
-        .iter()
-        .filter(|r| r["event"] == "attempt_failed")
-        .map(|r| r["error_kind"].as_str().unwrap())
-        .collect();
+    let kinds = failed_attempt_kinds(d);
     assert_eq!(
         kinds.iter().filter(|k| **k == "unavailable").count(),
         2,
@@ -363,16 +350,8 @@ fn vault_errors_name_the_cause_and_the_fix() {
         "s.NotARealToken000000000000",
     );
     assert_exit(&out, 2);
-    assert!(
-        stderr(&out).contains("expired, revoked or wrong"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains("$LSW_TEST_VAULT_TOKEN"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "expired, revoked or wrong");
+    assert_contains(&stderr(&out), "$LSW_TEST_VAULT_TOKEN");
 
     // A token that may read but not write (not even look itself up): names the missing
     // capability and path, not a token problem.
@@ -398,10 +377,9 @@ fn vault_errors_name_the_cause_and_the_fix() {
     let ro = t["auth"]["client_token"].as_str().unwrap().to_string();
     let out = rotate(d, &["report.json", "--execute", "--yes"], &ro);
     assert_exit(&out, 2);
-    assert!(
-        stdout(&out).contains(&format!("lacks `update` on secret/data/{prefix}/db")),
-        "{}",
-        stdout(&out)
+    assert_contains(
+        &stdout(&out),
+        &format!("lacks `update` on secret/data/{prefix}/db"),
     );
     assert_eq!(current(&addr, &root, &format!("{prefix}/db")).0, 1);
 
@@ -414,10 +392,6 @@ fn vault_errors_name_the_cause_and_the_fix() {
     );
     let out = rotate(d, &["report.json"], &root);
     assert_exit(&out, 2);
-    assert!(
-        stdout(&out).contains("wrong path or mount"),
-        "{}",
-        stdout(&out)
-    );
+    assert_contains(&stdout(&out), "wrong path or mount");
     assert_output_clean("errors", &out, &[&pw, &ro, &root]);
 }

@@ -232,6 +232,21 @@ pub fn audit(path: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The `error_kind` of every `attempt_failed` record in `dir`'s audit log, in order.
+pub fn failed_attempt_kinds(dir: &Path) -> Vec<String> {
+    audit(&dir.join(".leaksweep/rotate-audit.jsonl"))
+        .iter()
+        .filter(|r| r["event"] == "attempt_failed")
+        .map(|r| r["error_kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Asserts that `text` (a run's stdout or stderr) contains `needle`, showing it if not.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "{text}");
+}
+
 /// What the proxy does with request number `n` (0-based).
 #[derive(Clone)]
 pub enum Fault {
