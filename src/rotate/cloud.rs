@@ -513,6 +513,22 @@ mod tests {
     }
 
     #[test]
+    fn refused_connections_name_the_endpoint_in_the_config() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let h = Http::new("t", HttpSettings::from_ms(500, 0, 0));
+        let req = Req::get(format!("http://127.0.0.1:{port}/secrets?api-version=7.4"));
+        let e = h.send(&req, false, &|_| Ok(Vec::new())).err().unwrap();
+        assert_eq!(e.kind, ErrorKind::Unavailable);
+        let want = format!("GET http://127.0.0.1:{port}/secrets: cannot connect: is the server");
+        assert!(e.message.starts_with(&want), "{e}");
+        assert!(e.message.contains("the endpoint in the config"), "{e}");
+    }
+
+    #[test]
     fn dry_run_guard_refuses_writes_before_sending() {
         let h = Http::new(
             "t",

@@ -1,4 +1,6 @@
-//! A small synchronous HTTP client shared by the built-in backends.
+//! A small synchronous HTTP client for the Vault and AWS backends, and the HTTP helpers
+//! every backend shares (the cloud client in `cloud` too): the agent settings, sending,
+//! URL encoding, and the classification of statuses and transport failures.
 //!
 //! It adds three things to `ureq`: one error shape ([`BackendError`]) with a kind that
 //! decides retries; a **dry-run guard** that refuses every request the backend marked as
@@ -251,6 +253,34 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.message.contains("refused to send a write"), "{e}");
+    }
+
+    /// A refused connection is `Unavailable` with this client's hint (the cloud client
+    /// shares the classification and words its own hint).
+    #[test]
+    fn refused_connections_are_unavailable_with_a_hint() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let h = Http::new("t", Duration::from_millis(500));
+        let url = format!("http://127.0.0.1:{port}/v1/x?list=true");
+        let e = h
+            .send(&Request {
+                method: "GET",
+                url: &url,
+                headers: vec![],
+                body: None,
+                write: false,
+                dry_run: false,
+            })
+            .err()
+            .unwrap();
+        assert_eq!(e.kind, ErrorKind::Unavailable);
+        let want = format!("GET http://127.0.0.1:{port}/v1/x: cannot connect: is the server");
+        assert!(e.message.starts_with(&want), "{e}");
+        assert!(e.message.contains("`address`/`endpoint`"), "{e}");
     }
 
     #[test]
