@@ -514,11 +514,7 @@ mod tests {
 
     #[test]
     fn refused_connections_name_the_endpoint_in_the_config() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::rotate::http::closed_port();
         let h = Http::new("t", HttpSettings::from_ms(500, 0, 0));
         let req = Req::get(format!("http://127.0.0.1:{port}/secrets?api-version=7.4"));
         let e = h.send(&req, false, &|_| Ok(Vec::new())).err().unwrap();

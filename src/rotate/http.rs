@@ -233,6 +233,14 @@ pub fn encode_path(path: &str) -> String {
         .join("/")
 }
 
+/// A loopback port nothing listens on (bound, then released), for refused connections.
+#[cfg(test)]
+pub(crate) fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_or(9, |a| a.port())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,11 +267,7 @@ mod tests {
     /// shares the classification and words its own hint).
     #[test]
     fn refused_connections_are_unavailable_with_a_hint() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = closed_port();
         let h = Http::new("t", Duration::from_millis(500));
         let url = format!("http://127.0.0.1:{port}/v1/x?list=true");
         let e = h
