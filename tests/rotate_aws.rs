@@ -28,15 +28,11 @@ fn rotate(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn config(dir: &Path, endpoint: &str, extra: &str) {
-    fs::write(
-        dir.join(".leaksweep.toml"),
-        format!(
+    write_rotation_config(
+        dir,
+        200,
+        &format!(
             r#"
-[rotation]
-[rotation.retry]
-base_ms = 20
-cap_ms = 200
-
 [[rotation.backend]]
 name = "aws"
 kind = "aws-secretsmanager"
@@ -52,18 +48,12 @@ backend = "aws"
 policy = {{ length = 32, charset = "alnum-symbols" }}
 "#
         ),
-    )
-    .unwrap();
+    );
 }
 
 fn leaked_db(dir: &Path, seed: u64) -> String {
-    let (url, pw) = postgres_url(seed);
-    fs::write(dir.join("app.env"), format!("DATABASE_URL={url}\n")).unwrap();
-    let out = run(
-        dir,
-        &["scan", "app.env", "--format", "jsonl", "-o", "report.jsonl"],
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let pw = write_leaked_db(dir, seed, "app.env", "");
+    scan_to_report(dir, "app.env", "report.jsonl", &[]);
     pw
 }
 
@@ -131,7 +121,7 @@ fn aws_locate_dry_run_rotate_and_rerun() {
     let mut outs = Vec::new();
 
     let out = rotate(d, &["report.jsonl", "--locate", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let locs: Vec<&str> = v["located"][0]["locations"]
         .as_array()
@@ -149,7 +139,7 @@ fn aws_locate_dry_run_rotate_and_rerun() {
     outs.push(out);
 
     let out = rotate(d, &["report.jsonl"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(
         stdout(&out).matches("would-do").count(),
         2,
@@ -168,13 +158,7 @@ fn aws_locate_dry_run_rotate_and_rerun() {
         d,
         &["report.jsonl", "--execute", "--yes", "--format", "json"],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let results = doc["results"].as_array().unwrap();
     assert!(results.iter().all(|r| r["status"] == "rotated"), "{doc}");
@@ -210,7 +194,7 @@ fn aws_locate_dry_run_rotate_and_rerun() {
 
     // Re-run, with and without the state file: no second rotation.
     let out = rotate(d, &["report.jsonl", "--execute", "--yes"]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     assert_eq!(
         stdout(&out).matches("already-done").count(),
         2,
@@ -228,7 +212,7 @@ fn aws_locate_dry_run_rotate_and_rerun() {
             "fresh.json",
         ],
     );
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     assert_eq!(versions(&ep, &json_name).len(), 2);
     assert_eq!(versions(&ep, &plain_name).len(), 2);
     outs.push(out);
@@ -285,26 +269,15 @@ fn aws_retries_throttling_and_a_lost_answer_without_a_second_version() {
     )
     .unwrap();
     let out = rotate(d, &["report.jsonl", "--execute", "--yes"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(stdout(&out).contains("rotated "), "{}", stdout(&out));
+    assert_exit(&out, 0);
+    assert_contains(&stdout(&out), "rotated ");
     let vs = versions(&ep, &name);
     assert_eq!(vs.len(), 2, "one new version, not two: {vs:?}");
-    let records = audit(&d.join(".leaksweep/rotate-audit.jsonl"));
-    let kinds: Vec<&str> = records
-        .iter()
-        .filter(|r| r["event"] == "attempt_failed")
-        .map(|r| r["error_kind"].as_str().unwrap())
-        .collect();
+    let kinds = failed_attempt_kinds(d);
     assert_eq!(
         kinds,
         vec!["throttled", "throttled", "unavailable", "unavailable"],
-        "{records:?}"
+        "{kinds:?}"
     );
     let new = value(&ep, &name, "AWSCURRENT");
     assert_ne!(new, pw);
@@ -332,12 +305,8 @@ fn aws_errors_name_the_cause_and_the_fix() {
     )
     .unwrap();
     let out = rotate(d, &["report.jsonl"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stdout(&out).contains("wrong name/ARN or region"),
-        "{}",
-        stdout(&out)
-    );
+    assert_exit(&out, 2);
+    assert_contains(&stdout(&out), "wrong name/ARN or region");
     // Throttling that never ends: bounded attempts, then a clear failure.
     let proxy = Proxy::start(&ep, |_, _| {
         Fault::Reply(response(
@@ -347,12 +316,8 @@ fn aws_errors_name_the_cause_and_the_fix() {
     });
     config(d, &proxy.url, "");
     let out = rotate(d, &["report.jsonl", "--execute", "--yes"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stdout(&out).contains("gave up after 5 attempts"),
-        "{}",
-        stdout(&out)
-    );
+    assert_exit(&out, 2);
+    assert_contains(&stdout(&out), "gave up after 5 attempts");
     assert_eq!(proxy.seen.load(std::sync::atomic::Ordering::SeqCst), 5);
     // Missing credentials: names the variable.
     let out = bin()
@@ -361,8 +326,8 @@ fn aws_errors_name_the_cause_and_the_fix() {
         .env_remove("LSW_AWS_KEY_ID")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stdout(&out).contains("$LSW_AWS_KEY_ID"), "{}", stdout(&out));
+    assert_exit(&out, 2);
+    assert_contains(&stdout(&out), "$LSW_AWS_KEY_ID");
     assert_output_clean("errors", &out, &[&pw]);
 }
 
@@ -450,17 +415,10 @@ fn aws_signatures_are_accepted_by_a_verifying_server() {
             .unwrap()
     };
     let out = with(&secret, &["report.jsonl", "--execute", "--yes"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(
-        stdout(&out).contains(&format!("rotated          rotate aws:{name}")),
-        "{}",
-        stdout(&out)
+    assert_exit(&out, 0);
+    assert_contains(
+        &stdout(&out),
+        &format!("rotated          rotate aws:{name}"),
     );
     let (s, v) = signed_sm(
         &ep,
@@ -477,11 +435,10 @@ fn aws_signatures_are_accepted_by_a_verifying_server() {
         "wrong-secret-key-wrong-secret-key",
         &["report.jsonl", "--locate"],
     );
-    assert_eq!(wrong.status.code(), Some(2));
-    assert!(
-        stderr(&wrong).contains("are wrong (check the key id and secret key)"),
-        "{}",
-        stderr(&wrong)
+    assert_exit(&wrong, 2);
+    assert_contains(
+        &stderr(&wrong),
+        "are wrong (check the key id and secret key)",
     );
     for o in [&out, &wrong] {
         assert_output_clean("signed", o, &[&pw, &new, &secret]);
@@ -562,7 +519,7 @@ target = "{by_put}"
     )
     .unwrap();
     let out = rotate(d, &["report.jsonl", "--execute", "--yes"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_exit(&out, 2);
     let text = stdout(&out);
     assert!(
         text.contains(&format!("rotated          rotate aws-put:{by_put}")),

@@ -13,7 +13,7 @@ use std::process::Output;
 
 use common::*;
 use harness::Server;
-use rotate_common::{assert_files_clean, assert_output_clean, audit, run_seed};
+use rotate_common::*;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -41,57 +41,36 @@ fn rotate(dir: &Path, case: &Case<'_>, args: &[&str]) -> Output {
     cmd.output().expect("run leaksweep")
 }
 
-/// Writes `.env` with a leaked database URL; returns (report dir, password).
+/// Writes `.env` with a leaked database URL and scans it; returns (report dir, password).
 fn leak(seed: u64) -> (TempDir, String) {
     let dir = TempDir::new().unwrap();
-    let (url, pw) = postgres_url(seed);
-    fs::write(
-        dir.path().join(".env"),
-        format!("APP=1\nDATABASE_URL={url}\n"),
-    )
-    .unwrap();
-    let out = run(
-        dir.path(),
-        &["scan", ".env", "--format", "json", "-o", "report.json"],
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let pw = write_leaked_db(dir.path(), seed, ".env", "APP=1\n");
+    scan_to_report(dir.path(), ".env", "report.json", &[]);
     (dir, pw)
 }
 
 fn full_cycle(d: &Path, pw: &str, case: &Case<'_>) {
-    fs::write(
-        d.join(".leaksweep.toml"),
-        format!(
-            "[rotation]\n[rotation.retry]\nbase_ms = 20\ncap_ms = 200\n\n[[rotation.backend]]\nname = \"cloud\"\n{}\n\n\
+    write_rotation_config(
+        d,
+        200,
+        &format!(
+            "\n[[rotation.backend]]\nname = \"cloud\"\n{}\n\n\
              [[rotation.route]]\nrules = [\"database-connection-uri\"]\nbackend = \"cloud\"\n\
              policy = {{ length = 40, charset = \"alnum\" }}\n",
             case.backend
         ),
-    )
-    .unwrap();
+    );
     let mut outputs = Vec::new();
 
     let out = rotate(d, case, &["report.json", "--locate"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(stdout(&out).contains(&case.location), "{}", stdout(&out));
+    assert_exit(&out, 0);
+    assert_contains(&stdout(&out), &case.location);
     assert!(!stdout(&out).contains("decoy"), "{}", stdout(&out));
     outputs.push(out);
 
     let out = rotate(d, case, &["report.json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(stdout(&out).contains("dry run"), "{}", stdout(&out));
+    assert_exit(&out, 0);
+    assert_contains(&stdout(&out), "dry run");
     assert_eq!(
         stdout(&out).matches("would-do").count(),
         1,
@@ -109,13 +88,7 @@ fn full_cycle(d: &Path, pw: &str, case: &Case<'_>) {
     // Throttled once on the write: retried, one new version.
     case.srv.fault(None, &case.write_path, 429, 1, Some(0));
     let out = rotate(d, case, &["report.json", "--execute", "--yes"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert_eq!(
         stdout(&out).matches("rotated ").count(),
         1,
@@ -140,14 +113,8 @@ fn full_cycle(d: &Path, pw: &str, case: &Case<'_>) {
     outputs.push(out);
 
     let out = rotate(d, case, &["report.json", "--execute", "--yes"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(stdout(&out).contains("already-done"), "{}", stdout(&out));
+    assert_exit(&out, 0);
+    assert_contains(&stdout(&out), "already-done");
     assert_eq!((case.current)(case.srv), new, "nothing rotated twice");
     outputs.push(out);
 
@@ -346,13 +313,7 @@ fn cli_auth_errors_name_cause_and_fix() {
         current: &|_| String::new(),
     };
     let out = rotate(d, &case, &["report.json", "--locate"]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 2);
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert!(all.contains("Key Vault rejected the bearer token"), "{all}");
     assert!(all.contains("az account get-access-token"), "{all}");
@@ -364,7 +325,7 @@ fn cli_auth_errors_name_cause_and_fix() {
         ..case
     };
     let out = rotate(d, &case, &["report.json", "--locate"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert!(all.contains("$LSW_CLI_AZ_BAD"), "{all}");
     // A config with an unknown field is refused before anything is sent.
@@ -375,7 +336,7 @@ fn cli_auth_errors_name_cause_and_fix() {
     )
     .unwrap();
     let out = rotate(d, &case, &["report.json", "--locate"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert!(all.contains("tokenenv"), "{all}");
     assert!(srv.writes().is_empty());
@@ -389,16 +350,16 @@ fn cli_lost_answer_to_a_write_makes_one_version_only() {
     let (dir, pw) = leak(run_seed() ^ 0x105);
     let d = dir.path();
     srv.seed(json!({"tokens": ["az-lost"], "secrets": {"app-db": [{"value": pw}]}}));
-    fs::write(
-        d.join(".leaksweep.toml"),
-        format!(
-            "[rotation]\n[rotation.retry]\nbase_ms = 20\ncap_ms = 200\n\n[[rotation.backend]]\n\
+    write_rotation_config(
+        d,
+        200,
+        &format!(
+            "\n[[rotation.backend]]\n\
              name = \"cloud\"\nkind = \"azure-keyvault\"\nvault_url = \"{}\"\ntoken_env = \"LSW_CLI_AZ_LOST\"\n\n\
              [[rotation.route]]\nrules = [\"database-connection-uri\"]\nbackend = \"cloud\"\n",
             srv.base
         ),
-    )
-    .unwrap();
+    );
     srv.lose_answer("PUT", "/secrets/app-db", 503);
     let case = Case {
         srv: &srv,
@@ -409,13 +370,7 @@ fn cli_lost_answer_to_a_write_makes_one_version_only() {
         current: &|_| String::new(),
     };
     let out = rotate(d, &case, &["report.json", "--execute", "--yes"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let versions = srv.state()["secrets"]["app-db"]
         .as_array()
         .cloned()

@@ -21,6 +21,20 @@ fn example_plugin() -> String {
         .to_string()
 }
 
+/// Writes `store.json` holding `secrets` and configures the example plugin on it.
+fn example_store(dir: &Path, secrets: &Value) {
+    fs::write(
+        dir.join("store.json"),
+        json!({ "secrets": secrets }).to_string(),
+    )
+    .unwrap();
+    let cmd = format!(
+        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
+        example_plugin()
+    );
+    config(dir, &cmd, "");
+}
+
 fn rotate(dir: &Path, args: &[&str]) -> Output {
     bin()
         .current_dir(dir)
@@ -33,15 +47,11 @@ fn rotate(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn config(dir: &Path, command: &str, extra: &str) {
-    fs::write(
-        dir.join(".leaksweep.toml"),
-        format!(
+    write_rotation_config(
+        dir,
+        100,
+        &format!(
             r#"
-[rotation]
-[rotation.retry]
-base_ms = 20
-cap_ms = 100
-
 [[rotation.backend]]
 name = "plug"
 kind = "exec"
@@ -53,18 +63,12 @@ rules = ["database-connection-uri"]
 backend = "plug"
 "#
         ),
-    )
-    .unwrap();
+    );
 }
 
 fn leaked_db(dir: &Path, seed: u64) -> String {
-    let (url, pw) = postgres_url(seed);
-    fs::write(dir.join("app.env"), format!("DATABASE_URL={url}\n")).unwrap();
-    let out = run(
-        dir,
-        &["scan", "app.env", "--format", "json", "-o", "report.json"],
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let pw = write_leaked_db(dir, seed, "app.env", "");
+    scan_to_report(dir, "app.env", "report.json", &[]);
     pw
 }
 
@@ -78,51 +82,32 @@ fn exec_example_plugin_locate_dry_run_rotate_and_rerun() {
     let d = dir.path();
     let pw = leaked_db(d, run_seed());
     let other = random_alnum(run_seed() ^ 9, 22);
-    fs::write(
-        d.join("store.json"),
-        json!({"secrets": {
+    example_store(
+        d,
+        &json!({
             "app/db": {"current": 1, "versions": {"1": {"fields": {"user": "app", "password": pw}}}},
             "app/other": {"current": 1, "versions": {"1": {"fields": {"token": other}}}},
-        }})
-        .to_string(),
-    )
-    .unwrap();
-    let cmd = format!(
-        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
-        example_plugin()
+        }),
     );
-    config(d, &cmd, "");
     let mut outs = Vec::new();
 
     let out = rotate(d, &["report.json", "--locate"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("is the current value of plug:app/db#password"),
-        "{}",
-        stdout(&out)
+    assert_exit(&out, 0);
+    assert_contains(
+        &stdout(&out),
+        "is the current value of plug:app/db#password",
     );
     outs.push(out);
 
     let before = fs::read(d.join("store.json")).unwrap();
     let out = rotate(d, &["report.json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     // The example plugin offers `describe`: the dry run uses it and shows the version.
-    assert!(
-        stdout(&out).contains("would-do         rotate plug:app/db#password"),
-        "{}",
-        stdout(&out)
+    assert_contains(
+        &stdout(&out),
+        "would-do         rotate plug:app/db#password",
     );
-    assert!(
-        stdout(&out).contains("current version 1"),
-        "{}",
-        stdout(&out)
-    );
+    assert_contains(&stdout(&out), "current version 1");
     assert_eq!(
         fs::read(d.join("store.json")).unwrap(),
         before,
@@ -131,14 +116,8 @@ fn exec_example_plugin_locate_dry_run_rotate_and_rerun() {
     outs.push(out);
 
     let out = rotate(d, &["report.json", "--execute", "--yes"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(stdout(&out).contains("version 1 -> 2"), "{}", stdout(&out));
+    assert_exit(&out, 0);
+    assert_contains(&stdout(&out), "version 1 -> 2");
     let s = store(d);
     assert_eq!(s["secrets"]["app/db"]["current"], 2);
     assert_eq!(
@@ -159,7 +138,7 @@ fn exec_example_plugin_locate_dry_run_rotate_and_rerun() {
         vec!["report.json", "--execute", "--yes", "--state", "fresh.json"],
     ] {
         let out = rotate(d, &args);
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_exit(&out, 0);
         assert_eq!(store(d)["secrets"]["app/db"]["current"], 2, "never twice");
         outs.push(out);
     }
@@ -274,13 +253,7 @@ fn exec_plugin_gets_a_cleared_environment_and_no_secret_in_argv() {
         "pass_env = [\"PASSME\"]",
     );
     let out = rotate(d, &["report.json", "--execute", "--yes"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let seen: Value =
         serde_json::from_str(&fs::read_to_string(d.join("plugin-env.json")).unwrap()).unwrap();
     let env = seen["env"].as_object().unwrap();
@@ -315,21 +288,10 @@ fn exec_plugin_timeout_and_retryable_failure_are_retried_after_verifying() {
     let pw = leaked_db(d, run_seed());
     test_plugin(d, "flaky", "timeout_ms = 800");
     let out = rotate(d, &["report.json", "--execute", "--yes"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(stdout(&out).contains("rotated "), "{}", stdout(&out));
-    let records = audit(&d.join(".leaksweep/rotate-audit.jsonl"));
-    let kinds: Vec<&str> = records
-        .iter()
-        .filter(|r| r["event"] == "attempt_failed")
-        .map(|r| r["error_kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, ["timeout", "throttled"], "{records:?}");
+    assert_exit(&out, 0);
+    assert_contains(&stdout(&out), "rotated ");
+    let kinds = failed_attempt_kinds(d);
+    assert_eq!(kinds, ["timeout", "throttled"], "{kinds:?}");
     let counts: Value =
         serde_json::from_str(&fs::read_to_string(d.join("plugin-state.json")).unwrap()).unwrap();
     assert_eq!(counts["rotate"], 3);
@@ -344,12 +306,8 @@ fn exec_plugin_without_hello_is_reported() {
     test_plugin(d, "silent", "hello_timeout_ms = 300");
     let started = std::time::Instant::now();
     let out = rotate(d, &["report.json", "--locate"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("printed no hello within 300 ms"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2);
+    assert_contains(&stderr(&out), "printed no hello within 300 ms");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(20),
         "the silent plugin was killed"
@@ -408,36 +366,21 @@ fn exec_history_finding_is_reread_from_its_blob() {
         ),
     )
     .unwrap();
-    fs::write(
-        d.join("store.json"),
-        json!({"secrets": {"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}}).to_string(),
-    )
-    .unwrap();
-    let cmd = format!(
-        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
-        example_plugin()
+    example_store(
+        d,
+        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
     );
-    config(d, &cmd, "");
     let out = rotate(d, &["history.jsonl", "--locate"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("is the current value of plug:app/db#password"),
-        "{}",
-        stdout(&out)
+    assert_exit(&out, 0);
+    assert_contains(
+        &stdout(&out),
+        "is the current value of plug:app/db#password",
     );
     // The first line names a commit that does not exist: skipped with a reason.
-    assert!(
-        stderr(&out).contains("commit not in the repository"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "commit not in the repository");
     // A worktree finding whose file changed since the report is skipped, not guessed.
     let out2 = rotate(d, &["report.json", "--locate"]);
-    assert!(
-        stderr(&out2).contains("no longer found in app.env"),
-        "{}",
-        stderr(&out2)
-    );
+    assert_contains(&stderr(&out2), "no longer found in app.env");
     for o in [&out, &out2] {
         assert_output_clean("history", o, &[&pw]);
     }
@@ -448,16 +391,10 @@ fn exec_execute_without_a_terminal_needs_yes() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let pw = leaked_db(d, run_seed());
-    fs::write(
-        d.join("store.json"),
-        json!({"secrets": {"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}}).to_string(),
-    )
-    .unwrap();
-    let cmd = format!(
-        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
-        example_plugin()
+    example_store(
+        d,
+        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
     );
-    config(d, &cmd, "");
     let before = fs::read(d.join("store.json")).unwrap();
     let out = bin()
         .current_dir(d)
@@ -465,8 +402,8 @@ fn exec_execute_without_a_terminal_needs_yes() {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("pass --yes"), "{}", stderr(&out));
+    assert_exit(&out, 2);
+    assert_contains(&stderr(&out), "pass --yes");
     assert_eq!(fs::read(d.join("store.json")).unwrap(), before);
     assert_output_clean("no-tty", &out, &[&pw]);
 }
@@ -486,16 +423,10 @@ fn exec_execute_on_a_terminal_asks_for_confirmation() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let pw = leaked_db(d, run_seed());
-    fs::write(
-        d.join("store.json"),
-        json!({"secrets": {"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}}).to_string(),
-    )
-    .unwrap();
-    let cmd = format!(
-        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
-        example_plugin()
+    example_store(
+        d,
+        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
     );
-    config(d, &cmd, "");
     let on_tty = |answer: &str| {
         let mut child = std::process::Command::new("script")
             .current_dir(d)
@@ -522,16 +453,12 @@ fn exec_execute_on_a_terminal_asks_for_confirmation() {
         child.wait_with_output().unwrap()
     };
     let no = on_tty("no");
-    assert_eq!(no.status.code(), Some(2), "{}", stdout(&no));
-    assert!(stdout(&no).contains("Type \"yes\""), "{}", stdout(&no));
-    assert!(
-        stdout(&no).contains("nothing was written"),
-        "{}",
-        stdout(&no)
-    );
+    assert_exit(&no, 2);
+    assert_contains(&stdout(&no), "Type \"yes\"");
+    assert_contains(&stdout(&no), "nothing was written");
     assert_eq!(store(d)["secrets"]["app/db"]["current"], 1);
     let yes = on_tty("yes");
-    assert_eq!(yes.status.code(), Some(0), "{}", stdout(&yes));
+    assert_exit(&yes, 0);
     assert_eq!(store(d)["secrets"]["app/db"]["current"], 2);
     for o in [&no, &yes] {
         assert_output_clean("tty", o, &[&pw]);

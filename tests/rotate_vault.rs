@@ -25,15 +25,11 @@ fn rotate(dir: &Path, args: &[&str], token: &str) -> Output {
 }
 
 fn config(dir: &Path, addr: &str, prefix: &str, extra_routes: &str) {
-    fs::write(
-        dir.join(".leaksweep.toml"),
-        format!(
+    write_rotation_config(
+        dir,
+        200,
+        &format!(
             r#"
-[rotation]
-[rotation.retry]
-base_ms = 20
-cap_ms = 200
-
 [[rotation.backend]]
 name = "bao"
 kind = "openbao"
@@ -49,22 +45,20 @@ policy = {{ length = 40, charset = "alnum" }}
 {extra_routes}
 "#
         ),
-    )
-    .unwrap();
+    );
 }
 
-/// A leaked database password in `.env`, also stored in the server under `prefix`.
-fn leaked_db(dir: &Path, seed: u64) -> String {
-    let (url, pw) = postgres_url(seed);
-    fs::write(dir.join(".env"), format!("APP=1\nDATABASE_URL={url}\n")).unwrap();
-    pw
-}
-
-fn scan_report(dir: &Path, extra: &[&str]) {
-    let mut args = vec!["scan", ".env", "--format", "json", "-o", "report.json"];
-    args.extend_from_slice(extra);
-    let out = run(dir, &args);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+/// Writes `data` as a new version of KV v2 secret `secret/{path}`.
+fn put(addr: &str, root: &str, path: &str, data: &Value) {
+    let body = json!({ "data": data });
+    let (s, v) = vault_call(
+        addr,
+        root,
+        "POST",
+        &format!("secret/data/{path}"),
+        Some(body),
+    );
+    assert_eq!(s, 200, "{v}");
 }
 
 fn current(addr: &str, root: &str, path: &str) -> (u64, Value) {
@@ -83,7 +77,7 @@ fn vault_locate_dry_run_rotate_and_rerun() {
     let d = dir.path();
     let seed = run_seed();
     let prefix = format!("lsw-{seed:x}");
-    let pw = leaked_db(d, seed);
+    let pw = write_leaked_db(d, seed, ".env", "APP=1\n");
     let decoy = random_alnum(seed ^ 7, 24);
     for (path, data) in [
         (
@@ -93,22 +87,15 @@ fn vault_locate_dry_run_rotate_and_rerun() {
         (format!("{prefix}/team/legacy"), json!({"dsn_password": pw})),
         (format!("{prefix}/unrelated"), json!({"password": decoy})),
     ] {
-        let (s, v) = vault_call(
-            &addr,
-            &root,
-            "POST",
-            &format!("secret/data/{path}"),
-            Some(json!({"data": data})),
-        );
-        assert_eq!(s, 200, "{v}");
+        put(&addr, &root, &path, &data);
     }
     config(d, &addr, &prefix, "");
-    scan_report(d, &[]);
+    scan_to_report(d, ".env", "report.json", &[]);
     let mut outputs = Vec::new();
 
     // Locate: both stored copies, named by backend, path and field.
     let out = rotate(d, &["report.json", "--locate"], &root);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let text = stdout(&out);
     assert!(
         text.contains(&format!("is the current value of bao:secret/{prefix}/db#password and bao:secret/{prefix}/team/legacy#dsn_password")),
@@ -119,7 +106,7 @@ fn vault_locate_dry_run_rotate_and_rerun() {
 
     // Dry run (the default): a plan, read-only checks, and nothing written.
     let out = rotate(d, &["report.json"], &root);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let text = stdout(&out);
     assert!(text.contains("dry run"), "{text}");
     assert!(
@@ -136,13 +123,7 @@ fn vault_locate_dry_run_rotate_and_rerun() {
 
     // Execute: a new version with a fresh value; the old version stays for rollback.
     let out = rotate(d, &["report.json", "--execute", "--yes"], &root);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let text = stdout(&out);
     assert_eq!(text.matches("rotated ").count(), 2, "{text}");
     assert!(text.contains("version 1 -> 2"), "{text}");
@@ -175,7 +156,7 @@ fn vault_locate_dry_run_rotate_and_rerun() {
 
     // Re-run: nothing is rotated a second time.
     let out = rotate(d, &["report.json", "--execute", "--yes"], &root);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(
         stdout(&out).matches("already-done").count(),
         2,
@@ -196,7 +177,7 @@ fn vault_locate_dry_run_rotate_and_rerun() {
         ],
         &root,
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(current(&addr, &root, &format!("{prefix}/db")).0, 2);
     outputs.push(out);
 
@@ -264,37 +245,23 @@ fn vault_token_revocation() {
         "none",
         "[[rotation.route]]\nrules = [\"vault-service-token\", \"vault-legacy-token\"]\nbackend = \"bao\"\naction = \"revoke\"\n",
     );
-    scan_report(d, &[]);
+    scan_to_report(d, ".env", "report.json", &[]);
     let alive = || vault_call(&addr, &leaked, "GET", "auth/token/lookup-self", None).0 == 200;
     assert!(alive());
 
     let dry = rotate(d, &["report.json"], &root);
-    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
-    assert!(
-        stdout(&dry).contains("bao (revoke the credential): revoke"),
-        "{}",
-        stdout(&dry)
-    );
+    assert_exit(&dry, 0);
+    assert_contains(&stdout(&dry), "bao (revoke the credential): revoke");
     assert!(alive(), "a dry run revokes nothing");
 
     let exec = rotate(d, &["report.json", "--execute", "--yes"], &root);
-    assert_eq!(
-        exec.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&exec),
-        stderr(&exec)
-    );
-    assert!(stdout(&exec).contains("revoked "), "{}", stdout(&exec));
+    assert_exit(&exec, 0);
+    assert_contains(&stdout(&exec), "revoked ");
     assert!(!alive(), "the leaked token is revoked");
 
     let again = rotate(d, &["report.json", "--execute", "--yes"], &root);
-    assert_eq!(again.status.code(), Some(0));
-    assert!(
-        stdout(&again).contains("already-done"),
-        "{}",
-        stdout(&again)
-    );
+    assert_exit(&again, 0);
+    assert_contains(&stdout(&again), "already-done");
 
     for o in [&dry, &exec, &again] {
         assert_output_clean("revoke", o, &[&leaked]);
@@ -309,15 +276,13 @@ fn vault_retries_injected_503_and_throttling() {
     let d = dir.path();
     let seed = run_seed();
     let prefix = format!("lsw-{seed:x}");
-    let pw = leaked_db(d, seed);
-    let (s, _) = vault_call(
+    let pw = write_leaked_db(d, seed, ".env", "APP=1\n");
+    put(
         &addr,
         &root,
-        "POST",
-        &format!("secret/data/{prefix}/db"),
-        Some(json!({"data": {"password": pw}})),
+        &format!("{prefix}/db"),
+        &json!({"password": pw}),
     );
-    assert_eq!(s, 200);
     // Requests 0 and 1 fail with 503, the first write with 429; the rest pass.
     let proxy = Proxy::start(&addr, |n, head| {
         if n < 2 {
@@ -340,23 +305,12 @@ fn vault_retries_injected_503_and_throttling() {
         }
     });
     config(d, &proxy.url, &prefix, "");
-    scan_report(d, &[]);
+    scan_to_report(d, ".env", "report.json", &[]);
     let out = rotate(d, &["report.json", "--execute", "--yes"], &root);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let (v, data) = current(&addr, &root, &format!("{prefix}/db"));
     assert_eq!(v, 2, "exactly one new version despite the retries");
-    let records = audit(&d.join(".leaksweep/rotate-audit.jsonl"));
-    let kinds: Vec<&str> = records
-        .iter()
-        .filter(|r| r["event"] == "attempt_failed")
-        .map(|r| r["error_kind"].as_str().unwrap())
-        .collect();
+    let kinds = failed_attempt_kinds(d);
     assert_eq!(
         kinds.iter().filter(|k| **k == "unavailable").count(),
         2,
@@ -379,16 +333,14 @@ fn vault_errors_name_the_cause_and_the_fix() {
     let d = dir.path();
     let seed = run_seed();
     let prefix = format!("lsw-{seed:x}");
-    let pw = leaked_db(d, seed);
-    let (s, _) = vault_call(
+    let pw = write_leaked_db(d, seed, ".env", "APP=1\n");
+    put(
         &addr,
         &root,
-        "POST",
-        &format!("secret/data/{prefix}/db"),
-        Some(json!({"data": {"password": pw}})),
+        &format!("{prefix}/db"),
+        &json!({"password": pw}),
     );
-    assert_eq!(s, 200);
-    scan_report(d, &[]);
+    scan_to_report(d, ".env", "report.json", &[]);
 
     // A wrong token: 403 from the server, explained as a token problem.
     config(d, &addr, &prefix, "");
@@ -397,17 +349,9 @@ fn vault_errors_name_the_cause_and_the_fix() {
         &["report.json", "--locate"],
         "s.NotARealToken000000000000",
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("expired, revoked or wrong"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains("$LSW_TEST_VAULT_TOKEN"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2);
+    assert_contains(&stderr(&out), "expired, revoked or wrong");
+    assert_contains(&stderr(&out), "$LSW_TEST_VAULT_TOKEN");
 
     // A token that may read but not write (not even look itself up): names the missing
     // capability and path, not a token problem.
@@ -432,17 +376,10 @@ fn vault_errors_name_the_cause_and_the_fix() {
     );
     let ro = t["auth"]["client_token"].as_str().unwrap().to_string();
     let out = rotate(d, &["report.json", "--execute", "--yes"], &ro);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(
-        stdout(&out).contains(&format!("lacks `update` on secret/data/{prefix}/db")),
-        "{}",
-        stdout(&out)
+    assert_exit(&out, 2);
+    assert_contains(
+        &stdout(&out),
+        &format!("lacks `update` on secret/data/{prefix}/db"),
     );
     assert_eq!(current(&addr, &root, &format!("{prefix}/db")).0, 1);
 
@@ -454,11 +391,7 @@ fn vault_errors_name_the_cause_and_the_fix() {
         "[[rotation.route]]\nrules = [\"database-connection-uri\"]\nbackend = \"bao\"\ntarget = \"nosuchmount/app/db#password\"\n",
     );
     let out = rotate(d, &["report.json"], &root);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stdout(&out).contains("wrong path or mount"),
-        "{}",
-        stdout(&out)
-    );
+    assert_exit(&out, 2);
+    assert_contains(&stdout(&out), "wrong path or mount");
     assert_output_clean("errors", &out, &[&pw, &ro, &root]);
 }

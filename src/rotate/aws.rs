@@ -24,7 +24,9 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
 use super::clock::Utc;
-use super::config::{read_credential, BackendDef};
+use super::config::{
+    default_locate_limit, default_timeout_ms, read_credential, BackendDef, CredentialHint,
+};
 use super::http::{Http, Request};
 use super::sigv4::{authorization, Credentials, SignInput};
 use super::vault::wipe;
@@ -51,20 +53,14 @@ struct Settings {
     use_rotation_function: bool,
     #[serde(default = "default_wait")]
     rotation_wait_ms: u64,
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_locate_limit")]
     locate_limit: usize,
-    #[serde(default = "default_timeout")]
+    #[serde(default = "default_timeout_ms")]
     timeout_ms: u64,
 }
 
 fn yes() -> bool {
     true
-}
-fn default_limit() -> usize {
-    10_000
-}
-fn default_timeout() -> u64 {
-    10_000
 }
 fn default_wait() -> u64 {
     60_000
@@ -144,6 +140,7 @@ impl SecretsManager {
             "secret_access_key",
             key_env.as_deref(),
             key_file.as_deref(),
+            CredentialHint::Keys,
         )?;
         let token_env = s
             .session_token_env

@@ -16,17 +16,17 @@
 //! read from an environment variable or a file). Tokens and values are never logged.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use zeroize::Zeroize;
 
 use super::cloud::{
-    berr, check_endpoint, enc, provider_text, read_credential, scrub_err, status_kind, unix_now,
-    wipe_json, AuthHeaders, CachedToken, Http, HttpSettings, Reply, Req,
+    check_endpoint, default_max_wait, default_retries, locate_each, provider_text, scrub_err,
+    unix_now, wipe_json, AuthHeaders, CachedToken, Http, HttpSettings, Reply, Req, TokenCache,
 };
+use super::config::{default_locate_limit, default_timeout_ms, read_credential, CredentialHint};
+use super::http::{encode_component, status_kind};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
 };
@@ -66,10 +66,10 @@ pub struct AzureConfig {
     #[serde(default)]
     pub secrets: Vec<String>,
     /// The most secrets `locate` reads.
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_locate_limit")]
     pub locate_limit: usize,
     /// Per-request timeout, milliseconds.
-    #[serde(default = "default_timeout")]
+    #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// Re-sends of one throttled request (see `cloud`).
     #[serde(default = "default_retries")]
@@ -84,18 +84,6 @@ fn default_api_version() -> String {
 }
 fn default_authority() -> String {
     "https://login.microsoftonline.com".into()
-}
-pub(crate) fn default_limit() -> usize {
-    10_000
-}
-pub(crate) fn default_timeout() -> u64 {
-    10_000
-}
-pub(crate) fn default_retries() -> u32 {
-    3
-}
-pub(crate) fn default_max_wait() -> u64 {
-    30_000
 }
 
 enum Auth {
@@ -115,7 +103,7 @@ pub struct AzureKeyVault {
     vault: String,
     api: String,
     auth: Auth,
-    token: Mutex<Option<CachedToken>>,
+    token: TokenCache,
     names: Vec<String>,
     limit: usize,
     http: Http,
@@ -149,7 +137,7 @@ impl AzureKeyVault {
 
     /// Builds the backend called `name` from its settings.
     pub fn new(name: &str, cfg: AzureConfig) -> Result<AzureKeyVault, BackendError> {
-        let config = |m: String| berr(name, ErrorKind::Config, m);
+        let config = |m: String| BackendError::new(name, ErrorKind::Config, m);
         let vault = check_endpoint(name, "vault_url", &cfg.vault_url)?;
         if cfg.api_version.is_empty()
             || !cfg
@@ -195,40 +183,24 @@ impl AzureKeyVault {
             vault,
             api: cfg.api_version,
             auth,
-            token: Mutex::new(None),
+            token: TokenCache::new(),
             names: cfg.secrets,
             limit: cfg.locate_limit,
             http: Http::new(
                 name,
-                HttpSettings {
-                    timeout: Duration::from_millis(cfg.timeout_ms),
-                    retries: cfg.retries,
-                    max_wait: Duration::from_millis(cfg.max_retry_wait_ms),
-                },
+                HttpSettings::from_ms(cfg.timeout_ms, cfg.retries, cfg.max_retry_wait_ms),
             ),
         })
     }
 
     fn err(&self, kind: ErrorKind, m: impl Into<String>) -> BackendError {
-        berr(&self.name, kind, m)
+        BackendError::new(&self.name, kind, m)
     }
 
     /// The bearer token, fetched (client credentials) or read (env) when needed.
     fn bearer(&self) -> Result<AuthHeaders, BackendError> {
-        let mut slot = self
-            .token
-            .lock()
-            .map_err(|_| self.err(ErrorKind::Protocol, "token cache poisoned"))?;
-        if let Some(t) = slot.as_ref() {
-            if unix_now() < t.refresh_after {
-                return Ok(bearer_header(&t.token));
-            }
-        }
-        let fresh = match &self.auth {
-            Auth::Env(var) => CachedToken {
-                token: read_credential(&self.name, "token", Some(var), None)?,
-                refresh_after: u64::MAX,
-            },
+        self.token.bearer(&self.name, || match &self.auth {
+            Auth::Env(var) => CachedToken::from_env(&self.name, var),
             Auth::Client {
                 tenant,
                 client_id,
@@ -241,11 +213,8 @@ impl AzureKeyVault {
                 secret_env.as_deref(),
                 secret_file.as_deref(),
                 authority,
-            )?,
-        };
-        let h = bearer_header(&fresh.token);
-        *slot = Some(fresh);
-        Ok(h)
+            ),
+        })
     }
 
     fn client_credentials(
@@ -256,15 +225,21 @@ impl AzureKeyVault {
         secret_file: Option<&std::path::Path>,
         authority: &str,
     ) -> Result<CachedToken, BackendError> {
-        let secret = read_credential(&self.name, "client secret", secret_env, secret_file)?;
+        let secret = read_credential(
+            &self.name,
+            "client secret",
+            secret_env,
+            secret_file,
+            CredentialHint::General,
+        )?;
         let secret_text = std::str::from_utf8(secret.expose())
             .map_err(|_| self.err(ErrorKind::Config, "the client secret is not UTF-8"))?;
-        let url = format!("{authority}/{}/oauth2/v2.0/token", enc(tenant));
+        let url = format!("{authority}/{}/oauth2/v2.0/token", encode_component(tenant));
         let mut form = format!(
             "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
-            enc(client_id),
-            enc(secret_text),
-            enc("https://vault.azure.net/.default")
+            encode_component(client_id),
+            encode_component(secret_text),
+            encode_component("https://vault.azure.net/.default")
         );
         let req = Req {
             method: "POST",
@@ -331,7 +306,11 @@ impl AzureKeyVault {
     }
 
     fn url(&self, path: &str, extra: &str) -> String {
-        format!("{}{path}?api-version={}{extra}", self.vault, enc(&self.api))
+        format!(
+            "{}{path}?api-version={}{extra}",
+            self.vault,
+            encode_component(&self.api)
+        )
     }
 
     fn send(&self, req: &Req, dry_run: bool) -> Result<Reply, BackendError> {
@@ -340,7 +319,7 @@ impl AzureKeyVault {
 
     /// Gets the current version of `secret`; `Ok(None)` when it is disabled.
     fn get(&self, secret: &str) -> Result<Option<Bundle>, BackendError> {
-        let req = Req::get(self.url(&format!("/secrets/{}", enc(secret)), ""));
+        let req = Req::get(self.url(&format!("/secrets/{}", encode_component(secret)), ""));
         let reply = self.send(&req, false)?;
         if reply.status == 403 && inner_code(&reply) == Some("SecretDisabled") {
             return Ok(None);
@@ -415,7 +394,7 @@ impl AzureKeyVault {
                             format!(
                                 "nextLink points outside the vault ({}): refusing to send \
                                  the token there",
-                                super::cloud::strip_query(n)
+                                super::http::strip_query(n)
                             ),
                         ));
                     }
@@ -530,7 +509,7 @@ impl AzureKeyVault {
         let mut found = None;
         self.list(
             self.url(
-                &format!("/secrets/{}/versions", enc(secret)),
+                &format!("/secrets/{}/versions", encode_component(secret)),
                 "&maxresults=25",
             ),
             secret,
@@ -551,13 +530,6 @@ impl AzureKeyVault {
         )?;
         Ok(found)
     }
-}
-
-fn bearer_header(token: &Secret) -> AuthHeaders {
-    vec![(
-        "authorization".into(),
-        format!("Bearer {}", String::from_utf8_lossy(token.expose())),
-    )]
 }
 
 fn inner_code(reply: &Reply) -> Option<&'static str> {
@@ -602,7 +574,7 @@ fn valid_name(backend: &str, n: &str) -> Result<(), BackendError> {
     {
         Ok(())
     } else {
-        Err(berr(
+        Err(BackendError::new(
             backend,
             ErrorKind::Config,
             format!("{n:?} is not a Key Vault secret name (1-127 letters, digits and '-')"),
@@ -632,22 +604,13 @@ impl Backend for AzureKeyVault {
                 names.len() < self.limit
             })?;
         }
-        let mut found = Vec::new();
-        for n in names {
-            let Some(b) = self.get(&n).map_err(|e| scrub_err(e, &[leaked.expose()]))? else {
-                continue;
-            };
-            if let Some(v) = &b.value {
-                if constant_time_eq(v.as_bytes(), leaked.expose()) {
-                    found.push(Location {
-                        backend: self.name.clone(),
-                        path: n,
-                        key: None,
-                    });
-                }
-            }
-        }
-        Ok(found)
+        locate_each(&self.name, leaked, names, str::to_string, |n| {
+            let bundle = self.get(n)?;
+            Ok(bundle
+                .as_ref()
+                .and_then(|b| b.value.as_ref())
+                .is_some_and(|v| constant_time_eq(v.as_bytes(), leaked.expose())))
+        })
     }
 
     fn rotate(
@@ -701,7 +664,7 @@ impl Backend for AzureKeyVault {
         }
         let req = Req::json(
             "PUT",
-            self.url(&format!("/secrets/{}", enc(secret)), ""),
+            self.url(&format!("/secrets/{}", encode_component(secret)), ""),
             &body,
         );
         wipe_json(&mut body);

@@ -1,5 +1,7 @@
 //! Plumbing shared by the cloud backends (Azure Key Vault, GCP Secret Manager, OCI Vault,
-//! Kubernetes): one small synchronous HTTP client, credential files, base64, scrubbing.
+//! Kubernetes): a synchronous HTTP client with per-request retries, base64, scrubbing.
+//! URL encoding, status and transport classification (`http`) and credential reading
+//! (`config::read_credential`) are shared with every backend.
 //!
 //! What the client adds to `ureq`:
 //! - a **dry-run guard**: a request marked as a write is refused before it leaves the
@@ -16,22 +18,16 @@
 //!   wiped on drop, never printed. Redirects are off.
 
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use zeroize::Zeroize;
 
-use super::{BackendError, ErrorKind};
+use super::config::{read_credential, CredentialHint};
+use super::http::{agent, exchange, io_kind, strip_query, transport_error, TransportHints};
+use super::{BackendError, ErrorKind, Location};
 use crate::secret::Secret;
-
-/// A backend error; `message` must not contain a secret value.
-pub(crate) fn berr(backend: &str, kind: ErrorKind, message: impl Into<String>) -> BackendError {
-    BackendError {
-        backend: backend.to_string(),
-        kind,
-        message: message.into(),
-    }
-}
 
 /// Standard base64 (with padding), as the cloud APIs use for payloads.
 pub(crate) fn b64(bytes: &[u8]) -> String {
@@ -59,6 +55,28 @@ pub struct HttpSettings {
     pub retries: u32,
     /// The longest single wait between two attempts (caps `Retry-After`).
     pub max_wait: Duration,
+}
+
+impl HttpSettings {
+    /// The settings as the cloud configs spell them (`timeout_ms`, `retries`,
+    /// `max_retry_wait_ms`).
+    pub fn from_ms(timeout_ms: u64, retries: u32, max_retry_wait_ms: u64) -> HttpSettings {
+        HttpSettings {
+            timeout: Duration::from_millis(timeout_ms),
+            retries,
+            max_wait: Duration::from_millis(max_retry_wait_ms),
+        }
+    }
+}
+
+/// Default `retries` of the cloud configs.
+pub(crate) fn default_retries() -> u32 {
+    3
+}
+
+/// Default `max_retry_wait_ms` of the cloud configs.
+pub(crate) fn default_max_wait() -> u64 {
+    30_000
 }
 
 /// An outgoing request.
@@ -141,6 +159,15 @@ impl Drop for Reply {
     }
 }
 
+/// What the cloud client tells the user about a transport failure (the cloud configs name
+/// an endpoint, a region or a kubeconfig server).
+const HINTS: TransportHints = TransportHints {
+    connect: "cannot connect: is the server running, and is the endpoint in the config right?",
+    dns: "cannot resolve the host name: check the endpoint (or region) in the config",
+    invalid_url: "invalid URL: check the endpoint in the config (https://...)",
+    timeout: "no answer before the timeout (raise timeout_ms if the service is slow)",
+};
+
 /// Headers an auth source adds to one attempt.
 pub(crate) type AuthHeaders = Vec<(String, String)>;
 
@@ -158,13 +185,8 @@ impl Http {
 
     /// A client built on `builder` (custom TLS roots for Kubernetes).
     pub fn with_agent(backend: &str, settings: HttpSettings, builder: ureq::AgentBuilder) -> Http {
-        let agent = builder
-            .timeout(settings.timeout)
-            .redirects(0)
-            .user_agent(concat!("leaksweep/", env!("CARGO_PKG_VERSION")))
-            .build();
         Http {
-            agent,
+            agent: agent(builder, settings.timeout),
             backend: backend.to_string(),
             settings,
         }
@@ -225,14 +247,7 @@ impl Http {
         for (k, v) in auth(req)? {
             r = r.set(&k, &v);
         }
-        let result = match &req.body {
-            Some(b) => r.send_bytes(b),
-            None => r.call(),
-        };
-        let resp = match result {
-            Ok(resp) | Err(ureq::Error::Status(_, resp)) => resp,
-            Err(ureq::Error::Transport(t)) => return Err(self.transport_error(req, &t)),
-        };
+        let resp = exchange(r, req.body.as_deref(), |t| self.transport_error(req, t))?;
         let status = resp.status();
         let headers = resp
             .headers_names()
@@ -279,43 +294,11 @@ impl Http {
                 ),
             );
         }
-        let (kind, hint) = match t.kind() {
-            ureq::ErrorKind::ConnectionFailed => (
-                ErrorKind::Unavailable,
-                "cannot connect: is the server running, and is the endpoint in the config right?",
-            ),
-            ureq::ErrorKind::Dns => (
-                ErrorKind::Unavailable,
-                "cannot resolve the host name: check the endpoint (or region) in the config",
-            ),
-            ureq::ErrorKind::InvalidUrl | ureq::ErrorKind::UnknownScheme => (
-                ErrorKind::Config,
-                "invalid URL: check the endpoint in the config (https://...)",
-            ),
-            _ => {
-                let timed_out = std::error::Error::source(t)
-                    .and_then(|s| s.downcast_ref::<std::io::Error>())
-                    .is_some_and(|e| {
-                        matches!(
-                            e.kind(),
-                            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-                        )
-                    });
-                if timed_out {
-                    (
-                        ErrorKind::Timeout,
-                        "no answer before the timeout (raise timeout_ms if the service is slow)",
-                    )
-                } else {
-                    (ErrorKind::Unavailable, "the connection failed")
-                }
-            }
-        };
-        self.err(kind, format!("{}: {hint} ({})", req.what(), t.kind()))
+        transport_error(&self.backend, &req.what(), t, &HINTS)
     }
 
     pub fn err(&self, kind: ErrorKind, message: impl Into<String>) -> BackendError {
-        berr(&self.backend, kind, message)
+        BackendError::new(&self.backend, kind, message)
     }
 }
 
@@ -332,48 +315,6 @@ fn jitter(d: Duration) -> Duration {
     let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
     let frac = f64::from(u16::from_le_bytes(b)) / f64::from(u16::MAX);
     d.mul_f64(0.5 + frac / 2.0)
-}
-
-fn io_kind(e: &std::io::Error) -> ErrorKind {
-    if matches!(
-        e.kind(),
-        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-    ) {
-        ErrorKind::Timeout
-    } else {
-        ErrorKind::Unavailable
-    }
-}
-
-/// The URL without its query string.
-pub(crate) fn strip_query(url: &str) -> &str {
-    url.split('?').next().unwrap_or(url)
-}
-
-/// The kind for an HTTP status, before any provider-specific refinement.
-pub(crate) fn status_kind(status: u16) -> ErrorKind {
-    match status {
-        401 => ErrorKind::Auth,
-        403 => ErrorKind::Permission,
-        404 => ErrorKind::NotFound,
-        409 | 412 => ErrorKind::Conflict,
-        429 => ErrorKind::Throttled,
-        500..=599 => ErrorKind::Unavailable,
-        _ => ErrorKind::Protocol,
-    }
-}
-
-/// Percent-encodes one path segment or query value (RFC 3986 unreserved kept).
-pub(crate) fn enc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A provider's own error text, shortened and stripped of control characters, with any
@@ -401,53 +342,34 @@ pub(crate) fn scrub(text: &str, secrets: &[&[u8]]) -> String {
     out
 }
 
+/// The locate loop of the stores that keep one value per secret (Azure, GCP, OCI):
+/// `holds(id)` reads candidate `id`'s current value and compares it with the leaked one
+/// (in constant time); each match becomes the location `path(id)`. Errors are scrubbed
+/// of the leaked value, as some services echo request fields.
+pub(crate) fn locate_each(
+    backend: &str,
+    leaked: &Secret,
+    ids: Vec<String>,
+    path: impl Fn(&str) -> String,
+    mut holds: impl FnMut(&str) -> Result<bool, BackendError>,
+) -> Result<Vec<Location>, BackendError> {
+    let mut found = Vec::new();
+    for id in ids {
+        if holds(&id).map_err(|e| scrub_err(e, &[leaked.expose()]))? {
+            found.push(Location {
+                backend: backend.to_string(),
+                path: path(&id),
+                key: None,
+            });
+        }
+    }
+    Ok(found)
+}
+
 /// Applies [`scrub`] to an error's message.
 pub(crate) fn scrub_err(mut e: BackendError, secrets: &[&[u8]]) -> BackendError {
     e.message = scrub(&e.message, secrets);
     e
-}
-
-/// Reads a credential from an environment variable or a file (surrounding whitespace
-/// removed). Errors name the variable or file and never the value.
-pub(crate) fn read_credential(
-    backend: &str,
-    what: &str,
-    env: Option<&str>,
-    file: Option<&Path>,
-) -> Result<Secret, BackendError> {
-    let cfg = |m: String| berr(backend, ErrorKind::Config, m);
-    if let Some(var) = env {
-        return match std::env::var_os(var) {
-            Some(v) if !v.is_empty() => {
-                use std::os::unix::ffi::OsStrExt;
-                Ok(Secret::new(v.as_bytes().trim_ascii().to_vec()))
-            }
-            _ => Err(cfg(format!(
-                "the {what} is read from ${var}, which is not set or empty (export it, or \
-                 name a file in the backend's config)"
-            ))),
-        };
-    }
-    if let Some(path) = file {
-        let mut bytes = std::fs::read(path).map_err(|e| {
-            cfg(format!(
-                "reading the {what} from {}: {e} (check the path in the backend's config)",
-                path.display()
-            ))
-        })?;
-        let trimmed = bytes.trim_ascii().to_vec();
-        bytes.zeroize();
-        if trimmed.is_empty() {
-            return Err(cfg(format!(
-                "{} is empty (expected the {what})",
-                path.display()
-            )));
-        }
-        return Ok(Secret::new(trimmed));
-    }
-    Err(cfg(format!(
-        "no {what} configured: name an environment variable or a file that holds it"
-    )))
 }
 
 /// A path from a backend's settings: `~/...` as is (expanded later), otherwise relative to
@@ -495,6 +417,55 @@ pub(crate) struct CachedToken {
     pub refresh_after: u64,
 }
 
+impl CachedToken {
+    /// A token given in the environment variable `var` (`token_env`): never refreshed.
+    pub fn from_env(backend: &str, var: &str) -> Result<CachedToken, BackendError> {
+        Ok(CachedToken {
+            token: read_credential(backend, "token", Some(var), None, CredentialHint::General)?,
+            refresh_after: u64::MAX,
+        })
+    }
+}
+
+/// The one bearer token a backend holds, fetched again once it is due.
+pub(crate) struct TokenCache(Mutex<Option<CachedToken>>);
+
+impl TokenCache {
+    pub fn new() -> TokenCache {
+        TokenCache(Mutex::new(None))
+    }
+
+    /// The `authorization` header with the cached token, or with a token from `fetch`
+    /// when there is none yet or it is due (fetched under the lock: one fetch at a time).
+    pub fn bearer(
+        &self,
+        backend: &str,
+        fetch: impl FnOnce() -> Result<CachedToken, BackendError>,
+    ) -> Result<AuthHeaders, BackendError> {
+        let mut slot = self
+            .0
+            .lock()
+            .map_err(|_| BackendError::new(backend, ErrorKind::Protocol, "token cache poisoned"))?;
+        if let Some(t) = slot.as_ref() {
+            if unix_now() < t.refresh_after {
+                return Ok(bearer_header(&t.token));
+            }
+        }
+        let fresh = fetch()?;
+        let h = bearer_header(&fresh.token);
+        *slot = Some(fresh);
+        Ok(h)
+    }
+}
+
+/// The `authorization: Bearer ...` header for `token`.
+pub(crate) fn bearer_header(token: &Secret) -> AuthHeaders {
+    vec![(
+        "authorization".into(),
+        format!("Bearer {}", String::from_utf8_lossy(token.expose())),
+    )]
+}
+
 /// Checks an endpoint override: `https://` (or `http://` for 127.0.0.1/localhost tests).
 pub(crate) fn check_endpoint(
     backend: &str,
@@ -508,7 +479,7 @@ pub(crate) fn check_endpoint(
     if u.starts_with("https://") || local {
         Ok(u.to_string())
     } else {
-        Err(berr(
+        Err(BackendError::new(
             backend,
             ErrorKind::Config,
             format!(
@@ -539,6 +510,18 @@ mod tests {
         assert!(check_endpoint("b", "endpoint", "http://127.0.0.1:9").is_ok());
         let e = check_endpoint("b", "endpoint", "http://vault.internal").unwrap_err();
         assert_eq!(e.kind, ErrorKind::Config);
+    }
+
+    #[test]
+    fn refused_connections_name_the_endpoint_in_the_config() {
+        let port = crate::rotate::http::closed_port();
+        let h = Http::new("t", HttpSettings::from_ms(500, 0, 0));
+        let req = Req::get(format!("http://127.0.0.1:{port}/secrets?api-version=7.4"));
+        let e = h.send(&req, false, &|_| Ok(Vec::new())).err().unwrap();
+        assert_eq!(e.kind, ErrorKind::Unavailable);
+        let want = format!("GET http://127.0.0.1:{port}/secrets: cannot connect: is the server");
+        assert!(e.message.starts_with(&want), "{e}");
+        assert!(e.message.contains("the endpoint in the config"), "{e}");
     }
 
     #[test]

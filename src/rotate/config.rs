@@ -111,6 +111,16 @@ impl BackendDef {
     }
 }
 
+/// Default `locate_limit` of the HTTP backends: the most secrets one `locate` reads.
+pub(crate) fn default_locate_limit() -> usize {
+    10_000
+}
+
+/// Default `timeout_ms` of the HTTP backends.
+pub(crate) fn default_timeout_ms() -> u64 {
+    10_000
+}
+
 /// What a route does with a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -296,31 +306,53 @@ pub fn parse(text: &str, origin: &Path) -> Result<Loaded, String> {
     })
 }
 
-/// Reads a credential from an environment variable or a file (trailing newline removed).
-/// Errors name the variable or file and never the value.
+/// How an error about a missing or unreadable credential tells the user to fix it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialHint {
+    /// The backend's config has `<what>_env` and `<what>_file` keys: name them.
+    Keys,
+    /// The variable or file comes from elsewhere (a key-file setting, a kubeconfig) or
+    /// under another name: speak of "the backend's config" in general.
+    General,
+}
+
+/// Reads a credential from an environment variable or a file (surrounding whitespace
+/// removed; the file's bytes are wiped). Errors name the variable or file and never the
+/// value; `hint` picks how they say what to fix.
 pub fn read_credential(
     backend: &str,
     what: &str,
     env: Option<&str>,
     file: Option<&Path>,
+    hint: CredentialHint,
 ) -> Result<Secret, BackendError> {
     let cfg = |m: String| BackendError::new(backend, ErrorKind::Config, m);
+    let keys = hint == CredentialHint::Keys;
     if let Some(var) = env {
         return match std::env::var_os(var) {
             Some(v) if !v.is_empty() => {
                 use std::os::unix::ffi::OsStrExt;
                 Ok(Secret::new(v.as_bytes().trim_ascii().to_vec()))
             }
-            _ => Err(cfg(format!(
+            _ if keys => Err(cfg(format!(
                 "the {what} is read from ${var}, which is not set (export it, or set \
                  {what}_file in the backend's config)"
+            ))),
+            _ => Err(cfg(format!(
+                "the {what} is read from ${var}, which is not set or empty (export it, or \
+                 name a file in the backend's config)"
             ))),
         };
     }
     if let Some(path) = file {
         let mut bytes = std::fs::read(path).map_err(|e| {
+            let fix = if keys {
+                format!("check {what}_file")
+            } else {
+                "check the path in the backend's config".to_string()
+            };
             cfg(format!(
-                "reading the {what} from {}: {e} (check {what}_file)",
+                "reading the {what} from {}: {e} ({fix})",
                 path.display()
             ))
         })?;
@@ -334,9 +366,13 @@ pub fn read_credential(
         }
         return Ok(Secret::new(trimmed));
     }
-    Err(cfg(format!(
-        "no {what}: set {what}_env = \"VAR\" or {what}_file = \"PATH\" in the backend's config"
-    )))
+    Err(cfg(if keys {
+        format!(
+            "no {what}: set {what}_env = \"VAR\" or {what}_file = \"PATH\" in the backend's config"
+        )
+    } else {
+        format!("no {what} configured: name an environment variable or a file that holds it")
+    }))
 }
 
 #[cfg(test)]
@@ -398,9 +434,14 @@ policy = { length = 24, charset = "hex" }
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("tok");
         std::fs::write(&p, "s.abcdef\n").unwrap();
-        let s = read_credential("v", "token", None, Some(&p)).unwrap();
+        let s = read_credential("v", "token", None, Some(&p), CredentialHint::Keys).unwrap();
         assert_eq!(s.expose(), b"s.abcdef");
-        let e = read_credential("v", "token", Some("LEAKSWEEP_UNSET_VAR_X"), None).unwrap_err();
-        assert!(e.message.contains("$LEAKSWEEP_UNSET_VAR_X"));
+        for hint in [CredentialHint::Keys, CredentialHint::General] {
+            let e = read_credential("v", "token", Some("LEAKSWEEP_UNSET_VAR_X"), None, hint)
+                .unwrap_err();
+            assert!(e.message.contains("$LEAKSWEEP_UNSET_VAR_X"));
+        }
+        let e = read_credential("v", "token", None, None, CredentialHint::Keys).unwrap_err();
+        assert!(e.message.contains("token_env"), "{e}");
     }
 }

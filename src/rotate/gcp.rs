@@ -23,19 +23,18 @@
 //! (OAuth 2.0 JWT bearer grant) for an access token with the `cloud-platform` scope.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 use zeroize::Zeroize;
 
-use super::azure::{default_limit, default_max_wait, default_retries, default_timeout};
 use super::cloud::{
-    b64, b64_decode, berr, check_endpoint, enc, expand_home, provider_text, read_credential,
-    scrub_err, status_kind, unix_now, wipe_json, AuthHeaders, CachedToken, Http, HttpSettings,
-    Reply, Req,
+    b64, b64_decode, check_endpoint, default_max_wait, default_retries, expand_home, locate_each,
+    provider_text, scrub_err, unix_now, wipe_json, AuthHeaders, CachedToken, Http, HttpSettings,
+    Reply, Req, TokenCache,
 };
+use super::config::{default_locate_limit, default_timeout_ms, read_credential, CredentialHint};
+use super::http::{encode_component, status_kind};
 use super::jwt::RsaSigner;
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
@@ -69,10 +68,10 @@ pub struct GcpConfig {
     #[serde(default)]
     pub filter: Option<String>,
     /// The most secrets `locate` reads.
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_locate_limit")]
     pub locate_limit: usize,
     /// Per-request timeout, milliseconds.
-    #[serde(default = "default_timeout")]
+    #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// Re-sends of one throttled request.
     #[serde(default = "default_retries")]
@@ -103,7 +102,7 @@ pub struct GcpSecretManager {
     project: String,
     endpoint: String,
     auth: Auth,
-    token: Mutex<Option<CachedToken>>,
+    token: TokenCache,
     ids: Vec<String>,
     filter: Option<String>,
     limit: usize,
@@ -148,7 +147,7 @@ impl GcpSecretManager {
 
     /// Builds the backend called `name` from its settings.
     pub fn new(name: &str, cfg: GcpConfig) -> Result<GcpSecretManager, BackendError> {
-        let config = |m: String| berr(name, ErrorKind::Config, m);
+        let config = |m: String| BackendError::new(name, ErrorKind::Config, m);
         let endpoint = check_endpoint(name, "endpoint", &cfg.endpoint)?;
         if cfg.project.is_empty() || !cfg.project.bytes().all(project_char) {
             return Err(config(format!(
@@ -185,47 +184,26 @@ impl GcpSecretManager {
             project: cfg.project,
             endpoint,
             auth,
-            token: Mutex::new(None),
+            token: TokenCache::new(),
             ids: cfg.secrets,
             filter: cfg.filter,
             limit: cfg.locate_limit,
             http: Http::new(
                 name,
-                HttpSettings {
-                    timeout: Duration::from_millis(cfg.timeout_ms),
-                    retries: cfg.retries,
-                    max_wait: Duration::from_millis(cfg.max_retry_wait_ms),
-                },
+                HttpSettings::from_ms(cfg.timeout_ms, cfg.retries, cfg.max_retry_wait_ms),
             ),
         })
     }
 
     fn err(&self, kind: ErrorKind, m: impl Into<String>) -> BackendError {
-        berr(&self.name, kind, m)
+        BackendError::new(&self.name, kind, m)
     }
 
     fn bearer(&self) -> Result<AuthHeaders, BackendError> {
-        let mut slot = self
-            .token
-            .lock()
-            .map_err(|_| self.err(ErrorKind::Protocol, "token cache poisoned"))?;
-        if let Some(t) = slot.as_ref() {
-            if unix_now() < t.refresh_after {
-                return Ok(bearer_header(&t.token));
-            }
-        }
-        let fresh = match &self.auth {
-            Auth::Env(var) => CachedToken {
-                token: read_credential(&self.name, "token", Some(var), None)?,
-                refresh_after: u64::MAX,
-            },
-            Auth::ServiceAccount { file, token_uri } => {
-                self.exchange(file, token_uri.as_deref())?
-            }
-        };
-        let h = bearer_header(&fresh.token);
-        *slot = Some(fresh);
-        Ok(h)
+        self.token.bearer(&self.name, || match &self.auth {
+            Auth::Env(var) => CachedToken::from_env(&self.name, var),
+            Auth::ServiceAccount { file, token_uri } => self.exchange(file, token_uri.as_deref()),
+        })
     }
 
     /// Signs a JWT with the service-account key and exchanges it for an access token.
@@ -235,7 +213,13 @@ impl GcpSecretManager {
         token_uri: Option<&str>,
     ) -> Result<CachedToken, BackendError> {
         let f = file.display();
-        let raw = read_credential(&self.name, "service-account key", None, Some(file))?;
+        let raw = read_credential(
+            &self.name,
+            "service-account key",
+            None,
+            Some(file),
+            CredentialHint::General,
+        )?;
         let mut key: Value = serde_json::from_slice(raw.expose()).map_err(|e| {
             self.err(
                 ErrorKind::Config,
@@ -296,7 +280,7 @@ impl GcpSecretManager {
                 .map_err(|m| self.err(ErrorKind::Config, format!("{f}: {m}")))?;
             let mut form = format!(
                 "grant_type={}&assertion={assertion}",
-                enc("urn:ietf:params:oauth:grant-type:jwt-bearer")
+                encode_component("urn:ietf:params:oauth:grant-type:jwt-bearer")
             );
             let req = Req {
                 method: "POST",
@@ -361,7 +345,11 @@ impl GcpSecretManager {
     }
 
     fn secret_path(&self, id: &str) -> String {
-        format!("projects/{}/secrets/{}", enc(&self.project), enc(id))
+        format!(
+            "projects/{}/secrets/{}",
+            encode_component(&self.project),
+            encode_component(id)
+        )
     }
 
     /// Accesses `latest` of secret `id`. `Ok(None)`: the secret has no (enabled) version.
@@ -517,13 +505,13 @@ impl GcpSecretManager {
             let mut url = format!(
                 "{}/v1/projects/{}/secrets?pageSize=100",
                 self.endpoint,
-                enc(&self.project)
+                encode_component(&self.project)
             );
             if let Some(f) = &self.filter {
-                url += &format!("&filter={}", enc(f));
+                url += &format!("&filter={}", encode_component(f));
             }
             if let Some(t) = &token {
-                url += &format!("&pageToken={}", enc(t));
+                url += &format!("&pageToken={}", encode_component(t));
             }
             let reply = self.send(&Req::get(url), false)?;
             if !reply.ok() {
@@ -559,13 +547,6 @@ impl GcpSecretManager {
 
 fn project_char(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b':' || b == b'.'
-}
-
-fn bearer_header(token: &Secret) -> AuthHeaders {
-    vec![(
-        "authorization".into(),
-        format!("Bearer {}", String::from_utf8_lossy(token.expose())),
-    )]
 }
 
 /// The `google.rpc.Status` name (`NOT_FOUND`, `RESOURCE_EXHAUSTED`...).
@@ -619,19 +600,11 @@ impl Backend for GcpSecretManager {
         } else {
             self.ids.clone()
         };
-        let mut found = Vec::new();
-        for id in ids {
-            if let Some(p) = self.access_latest(&id).map_err(scrub)? {
-                if p.equals(leaked.expose()) {
-                    found.push(Location {
-                        backend: self.name.clone(),
-                        path: self.secret_path(&id),
-                        key: None,
-                    });
-                }
-            }
-        }
-        Ok(found)
+        let path = |id: &str| self.secret_path(id);
+        locate_each(&self.name, leaked, ids, path, |id| {
+            let latest = self.access_latest(id)?;
+            Ok(latest.is_some_and(|p| p.equals(leaked.expose())))
+        })
     }
 
     fn rotate(

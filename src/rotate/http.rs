@@ -1,4 +1,6 @@
-//! A small synchronous HTTP client shared by the built-in backends.
+//! A small synchronous HTTP client for the Vault and AWS backends, and the HTTP helpers
+//! every backend shares (the cloud client in `cloud` too): the agent settings, sending,
+//! URL encoding, and the classification of statuses and transport failures.
 //!
 //! It adds three things to `ureq`: one error shape ([`BackendError`]) with a kind that
 //! decides retries; a **dry-run guard** that refuses every request the backend marked as
@@ -46,13 +48,8 @@ pub struct Reply {
 impl Http {
     /// A client with a per-request timeout.
     pub fn new(backend: &str, timeout: Duration) -> Http {
-        let agent = ureq::AgentBuilder::new()
-            .timeout(timeout)
-            .redirects(0)
-            .user_agent(concat!("leaksweep/", env!("CARGO_PKG_VERSION")))
-            .build();
         Http {
-            agent,
+            agent: agent(ureq::AgentBuilder::new(), timeout),
             backend: backend.to_string(),
         }
     }
@@ -76,14 +73,7 @@ impl Http {
         for (k, v) in &req.headers {
             r = r.set(k, v);
         }
-        let result = match req.body {
-            Some(b) => r.send_bytes(b),
-            None => r.call(),
-        };
-        let resp = match result {
-            Ok(resp) | Err(ureq::Error::Status(_, resp)) => resp,
-            Err(ureq::Error::Transport(t)) => return Err(self.transport_error(req, &t)),
-        };
+        let resp = exchange(r, req.body, |t| self.transport_error(req, t))?;
         let status = resp.status();
         let amz_error_type = resp.header("x-amzn-ErrorType").map(str::to_string);
         let body = resp.into_string().map_err(|e| {
@@ -103,50 +93,96 @@ impl Http {
             amz_error_type,
         })
     }
+}
 
+/// What this client tells the user about a transport failure (Vault and AWS configs name
+/// the server `address` or `endpoint`).
+const HINTS: TransportHints = TransportHints {
+    connect: "cannot connect: is the server running, and is `address`/`endpoint` right?",
+    dns: "cannot resolve the host name: check `address`/`endpoint`",
+    invalid_url: "invalid URL: check `address`/`endpoint` (http:// or https://)",
+    timeout: "no answer before the timeout (raise `timeout_ms` if the server is slow)",
+};
+
+impl Http {
     fn transport_error(&self, req: &Request<'_>, t: &ureq::Transport) -> BackendError {
-        let url = strip_query(req.url);
-        let (kind, hint) = match t.kind() {
-            ureq::ErrorKind::ConnectionFailed => (
-                ErrorKind::Unavailable,
-                "cannot connect: is the server running, and is `address`/`endpoint` right?",
-            ),
-            ureq::ErrorKind::Dns => (
-                ErrorKind::Unavailable,
-                "cannot resolve the host name: check `address`/`endpoint`",
-            ),
-            ureq::ErrorKind::InvalidUrl | ureq::ErrorKind::UnknownScheme => (
-                ErrorKind::Config,
-                "invalid URL: check `address`/`endpoint` (http:// or https://)",
-            ),
-            _ => {
-                let timed_out = std::error::Error::source(t)
-                    .and_then(|s| s.downcast_ref::<std::io::Error>())
-                    .is_some_and(|e| {
-                        matches!(
-                            e.kind(),
-                            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-                        )
-                    });
-                if timed_out {
-                    (
-                        ErrorKind::Timeout,
-                        "no answer before the timeout (raise `timeout_ms` if the server is slow)",
-                    )
-                } else {
-                    (ErrorKind::Unavailable, "the connection failed")
-                }
-            }
-        };
-        BackendError::new(
-            &self.backend,
-            kind,
-            format!("{} {url}: {hint} ({})", req.method, t.kind()),
-        )
+        let what = format!("{} {}", req.method, strip_query(req.url));
+        transport_error(&self.backend, &what, t, &HINTS)
     }
 }
 
-fn io_kind(e: &std::io::Error) -> ErrorKind {
+/// The `ureq` agent every backend client uses: a per-request timeout, no redirects (a
+/// store that redirects a write is misconfigured), leaksweep's user agent. `builder`
+/// carries anything else (custom TLS roots for Kubernetes).
+pub(crate) fn agent(builder: ureq::AgentBuilder, timeout: Duration) -> ureq::Agent {
+    builder
+        .timeout(timeout)
+        .redirects(0)
+        .user_agent(concat!("leaksweep/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Sends `r` with `body`: every HTTP status is a response for the backend to classify;
+/// only a transport failure is an error, described by `transport`.
+pub(crate) fn exchange(
+    r: ureq::Request,
+    body: Option<&[u8]>,
+    transport: impl FnOnce(&ureq::Transport) -> BackendError,
+) -> Result<ureq::Response, BackendError> {
+    let result = match body {
+        Some(b) => r.send_bytes(b),
+        None => r.call(),
+    };
+    match result {
+        Ok(resp) | Err(ureq::Error::Status(_, resp)) => Ok(resp),
+        Err(ureq::Error::Transport(t)) => Err(transport(&t)),
+    }
+}
+
+/// The fix-it hints a client gives for each transport failure; each client names the
+/// config fields its backends have.
+pub(crate) struct TransportHints {
+    /// Connection refused or reset.
+    pub connect: &'static str,
+    /// The host name does not resolve.
+    pub dns: &'static str,
+    /// The URL cannot be parsed or has an unknown scheme.
+    pub invalid_url: &'static str,
+    /// No answer before the timeout.
+    pub timeout: &'static str,
+}
+
+/// Classifies a transport failure of `what` (`METHOD url-without-query`): connection and
+/// DNS failures are [`ErrorKind::Unavailable`], a bad URL is [`ErrorKind::Config`], an I/O
+/// timeout is [`ErrorKind::Timeout`]; the message adds the matching hint.
+pub(crate) fn transport_error(
+    backend: &str,
+    what: &str,
+    t: &ureq::Transport,
+    hints: &TransportHints,
+) -> BackendError {
+    let (kind, hint) = match t.kind() {
+        ureq::ErrorKind::ConnectionFailed => (ErrorKind::Unavailable, hints.connect),
+        ureq::ErrorKind::Dns => (ErrorKind::Unavailable, hints.dns),
+        ureq::ErrorKind::InvalidUrl | ureq::ErrorKind::UnknownScheme => {
+            (ErrorKind::Config, hints.invalid_url)
+        }
+        _ => {
+            let timed_out = std::error::Error::source(t)
+                .and_then(|s| s.downcast_ref::<std::io::Error>())
+                .is_some_and(|e| io_kind(e) == ErrorKind::Timeout);
+            if timed_out {
+                (ErrorKind::Timeout, hints.timeout)
+            } else {
+                (ErrorKind::Unavailable, "the connection failed")
+            }
+        }
+    };
+    BackendError::new(backend, kind, format!("{what}: {hint} ({})", t.kind()))
+}
+
+/// The kind for an I/O error while talking to a server: a timeout, or the server gone.
+pub(crate) fn io_kind(e: &std::io::Error) -> ErrorKind {
     if matches!(
         e.kind(),
         std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
@@ -197,6 +233,14 @@ pub fn encode_path(path: &str) -> String {
         .join("/")
 }
 
+/// A loopback port nothing listens on (bound, then released), for refused connections.
+#[cfg(test)]
+pub(crate) fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_or(9, |a| a.port())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +261,30 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.message.contains("refused to send a write"), "{e}");
+    }
+
+    /// A refused connection is `Unavailable` with this client's hint (the cloud client
+    /// shares the classification and words its own hint).
+    #[test]
+    fn refused_connections_are_unavailable_with_a_hint() {
+        let port = closed_port();
+        let h = Http::new("t", Duration::from_millis(500));
+        let url = format!("http://127.0.0.1:{port}/v1/x?list=true");
+        let e = h
+            .send(&Request {
+                method: "GET",
+                url: &url,
+                headers: vec![],
+                body: None,
+                write: false,
+                dry_run: false,
+            })
+            .err()
+            .unwrap();
+        assert_eq!(e.kind, ErrorKind::Unavailable);
+        let want = format!("GET http://127.0.0.1:{port}/v1/x: cannot connect: is the server");
+        assert!(e.message.starts_with(&want), "{e}");
+        assert!(e.message.contains("`address`/`endpoint`"), "{e}");
     }
 
     #[test]

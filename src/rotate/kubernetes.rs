@@ -25,17 +25,17 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use zeroize::Zeroize;
 
-use super::azure::{default_limit, default_max_wait, default_retries, default_timeout};
 use super::cloud::{
-    b64, b64_decode, berr, check_endpoint, enc, expand_home, provider_text, scrub_err, status_kind,
-    wipe_json, AuthHeaders, Http, HttpSettings, Reply, Req,
+    b64, b64_decode, bearer_header, check_endpoint, default_max_wait, default_retries, expand_home,
+    provider_text, scrub_err, wipe_json, AuthHeaders, Http, HttpSettings, Reply, Req,
 };
+use super::config::{default_locate_limit, default_timeout_ms, read_credential, CredentialHint};
+use super::http::{encode_component, status_kind};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
 };
@@ -68,10 +68,10 @@ pub struct KubernetesConfig {
     #[serde(default)]
     pub namespaces: Vec<String>,
     /// The most Secrets `locate` reads.
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_locate_limit")]
     pub locate_limit: usize,
     /// Per-request timeout, milliseconds.
-    #[serde(default = "default_timeout")]
+    #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// Re-sends of one throttled request.
     #[serde(default = "default_retries")]
@@ -132,7 +132,7 @@ fn read_kubeconfig(
     context: Option<&str>,
 ) -> Result<Resolved, BackendError> {
     let p = path.display();
-    let config = |m: String| berr(backend, ErrorKind::Config, m);
+    let config = |m: String| BackendError::new(backend, ErrorKind::Config, m);
     let mut text = std::fs::read(path).map_err(|e| {
         config(format!(
             "reading kubeconfig {p}: {e} (set kubeconfig or $KUBECONFIG)"
@@ -291,7 +291,7 @@ fn resolve(kubeconfig: &Path, p: &str) -> PathBuf {
 }
 
 fn in_cluster(backend: &str) -> Result<Resolved, BackendError> {
-    let config = |m: String| berr(backend, ErrorKind::Config, m);
+    let config = |m: String| BackendError::new(backend, ErrorKind::Config, m);
     let host = std::env::var("KUBERNETES_SERVICE_HOST").map_err(|_| {
         config(
             "in_cluster = true but $KUBERNETES_SERVICE_HOST is not set: not running in a pod?"
@@ -364,7 +364,7 @@ fn tls_config(
     use rustls::pki_types::{
         CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
     };
-    let config = |m: String| berr(backend, ErrorKind::Config, m);
+    let config = |m: String| BackendError::new(backend, ErrorKind::Config, m);
     let mut roots = rustls::RootCertStore::empty();
     match ca_pem {
         Some(pem) => {
@@ -464,11 +464,7 @@ impl Kubernetes {
             None => resolved.server.clone(),
         };
         let server = check_endpoint(name, "server", &server)?;
-        let settings = HttpSettings {
-            timeout: Duration::from_millis(cfg.timeout_ms),
-            retries: cfg.retries,
-            max_wait: Duration::from_millis(cfg.max_retry_wait_ms),
-        };
+        let settings = HttpSettings::from_ms(cfg.timeout_ms, cfg.retries, cfg.max_retry_wait_ms);
         let mut builder = ureq::AgentBuilder::new();
         if server.starts_with("https://") {
             builder = builder.tls_config(tls_config(
@@ -494,7 +490,7 @@ impl Kubernetes {
     }
 
     fn err(&self, kind: ErrorKind, m: impl Into<String>) -> BackendError {
-        berr(&self.name, kind, m)
+        BackendError::new(&self.name, kind, m)
     }
 
     fn auth(&self) -> Result<AuthHeaders, BackendError> {
@@ -502,14 +498,11 @@ impl Kubernetes {
             Cred::None => return Ok(Vec::new()),
             Cred::Token(t) => t.clone(),
             Cred::TokenFile(f) => {
-                super::cloud::read_credential(&self.name, "token", None, Some(f))?
+                read_credential(&self.name, "token", None, Some(f), CredentialHint::General)?
             }
             Cred::Exec { command, args, env } => self.exec_token(command, args, env)?,
         };
-        Ok(vec![(
-            "authorization".into(),
-            format!("Bearer {}", String::from_utf8_lossy(token.expose())),
-        )])
+        Ok(bearer_header(&token))
     }
 
     /// Runs a client-go exec credential plugin and reads `status.token`.
@@ -637,7 +630,7 @@ impl Kubernetes {
         loop {
             let mut url = format!("{}{path}?limit=250", self.server);
             if let Some(c) = &cont {
-                url += &format!("&continue={}", enc(c));
+                url += &format!("&continue={}", encode_component(c));
             }
             let reply = self.send(&Req::get(url), false)?;
             if reply.status == 403 {
@@ -694,8 +687,8 @@ impl Kubernetes {
         let url = format!(
             "{}/api/v1/namespaces/{}/secrets/{}",
             self.server,
-            enc(ns),
-            enc(name)
+            encode_component(ns),
+            encode_component(name)
         );
         let reply = self.send(&Req::get(url), false)?;
         if !reply.ok() {
@@ -835,7 +828,7 @@ impl Backend for Kubernetes {
         };
         let mut readable = 0usize;
         for ns in &namespaces {
-            let path = format!("/api/v1/namespaces/{}/secrets", enc(ns));
+            let path = format!("/api/v1/namespaces/{}/secrets", encode_component(ns));
             let what = format!("secrets in namespace {ns}");
             if self.list(&path, &what, &mut check).map_err(scrub)? {
                 readable += 1;
@@ -943,8 +936,8 @@ impl Backend for Kubernetes {
                 format!(
                     "{}/api/v1/namespaces/{}/secrets/{}",
                     self.server,
-                    enc(ns),
-                    enc(name)
+                    encode_component(ns),
+                    encode_component(name)
                 ),
                 &patch,
             );

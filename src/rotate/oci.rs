@@ -32,11 +32,12 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
-use super::azure::{default_limit, default_max_wait, default_retries, default_timeout};
 use super::cloud::{
-    b64, b64_decode, berr, check_endpoint, enc, expand_home, provider_text, scrub_err, status_kind,
-    wipe_json, AuthHeaders, Http, HttpSettings, Reply, Req,
+    b64, b64_decode, check_endpoint, default_max_wait, default_retries, expand_home, locate_each,
+    provider_text, scrub_err, wipe_json, AuthHeaders, Http, HttpSettings, Reply, Req,
 };
+use super::config::{default_locate_limit, default_timeout_ms};
+use super::http::{encode_component, status_kind};
 use super::jwt::RsaSigner;
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
@@ -77,13 +78,13 @@ pub struct OciConfig {
     #[serde(default)]
     pub secrets: Vec<String>,
     /// The most secrets `locate` reads.
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_locate_limit")]
     pub locate_limit: usize,
     /// How long rotate waits for the secret to leave `UPDATING`, milliseconds.
     #[serde(default = "default_settle")]
     pub settle_timeout_ms: u64,
     /// Per-request timeout, milliseconds.
-    #[serde(default = "default_timeout")]
+    #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// Re-sends of one throttled request.
     #[serde(default = "default_retries")]
@@ -173,7 +174,7 @@ impl OciVault {
 
     /// Builds the backend called `name` from its settings.
     pub fn new(name: &str, cfg: OciConfig) -> Result<OciVault, BackendError> {
-        let config = |m: String| berr(name, ErrorKind::Config, m);
+        let config = |m: String| BackendError::new(name, ErrorKind::Config, m);
         let explicit = cfg.config_file.is_some();
         let file = expand_home(
             cfg.config_file
@@ -276,17 +277,13 @@ impl OciVault {
             settle: Duration::from_millis(cfg.settle_timeout_ms),
             http: Http::new(
                 name,
-                HttpSettings {
-                    timeout: Duration::from_millis(cfg.timeout_ms),
-                    retries: cfg.retries,
-                    max_wait: Duration::from_millis(cfg.max_retry_wait_ms),
-                },
+                HttpSettings::from_ms(cfg.timeout_ms, cfg.retries, cfg.max_retry_wait_ms),
             ),
         })
     }
 
     fn err(&self, kind: ErrorKind, m: impl Into<String>) -> BackendError {
-        berr(&self.name, kind, m)
+        BackendError::new(&self.name, kind, m)
     }
 
     /// The signature headers for one attempt of `req`.
@@ -403,7 +400,7 @@ impl OciVault {
         let url = format!(
             "{}/20190301/secretbundles/{}?stage=CURRENT",
             self.secrets_endpoint,
-            enc(id)
+            encode_component(id)
         );
         let reply = self.send(&Req::get(url), false)?;
         if !reply.ok() {
@@ -434,7 +431,11 @@ impl OciVault {
 
     /// The secret's metadata and etag.
     fn secret(&self, id: &str) -> Result<(Value, Option<String>), BackendError> {
-        let url = format!("{}/20180608/secrets/{}", self.endpoint, enc(id));
+        let url = format!(
+            "{}/20180608/secrets/{}",
+            self.endpoint,
+            encode_component(id)
+        );
         let reply = self.send(&Req::get(url), false)?;
         if !reply.ok() {
             return Err(self.fail(&reply, "get", id, false));
@@ -448,7 +449,7 @@ impl OciVault {
         let mut page: Option<String> = None;
         loop {
             let u = match &page {
-                Some(p) => format!("{url}&page={}", enc(p)),
+                Some(p) => format!("{url}&page={}", encode_component(p)),
                 None => url.to_string(),
             };
             let reply = self.send(&Req::get(u), false)?;
@@ -481,10 +482,10 @@ impl OciVault {
         let mut url = format!(
             "{}/20180608/secrets?compartmentId={}&lifecycleState=ACTIVE&limit=100",
             self.endpoint,
-            enc(c)
+            encode_component(c)
         );
         if let Some(v) = &self.vault {
-            url += &format!("&vaultId={}", enc(v));
+            url += &format!("&vaultId={}", encode_component(v));
         }
         let items = self.list(&url, c)?;
         Ok(items
@@ -499,7 +500,7 @@ impl OciVault {
         let url = format!(
             "{}/20180608/secrets/{}/versions?limit=100",
             self.endpoint,
-            enc(id)
+            encode_component(id)
         );
         Ok(self
             .list(&url, id)?
@@ -655,19 +656,13 @@ impl Backend for OciVault {
 
     fn locate(&self, leaked: &Secret) -> Result<Vec<Location>, BackendError> {
         let scrub = |e| scrub_err(e, &[leaked.expose()]);
-        let mut found = Vec::new();
-        for id in self.ids().map_err(scrub)? {
-            let (_, mut content) = self.current(&id).map_err(scrub)?;
-            if constant_time_eq(&content, leaked.expose()) {
-                found.push(Location {
-                    backend: self.name.clone(),
-                    path: id,
-                    key: None,
-                });
-            }
+        let ids = self.ids().map_err(scrub)?;
+        locate_each(&self.name, leaked, ids, str::to_string, |id| {
+            let (_, mut content) = self.current(id)?;
+            let hit = constant_time_eq(&content, leaked.expose());
             content.zeroize();
-        }
-        Ok(found)
+            Ok(hit)
+        })
     }
 
     fn rotate(
@@ -716,7 +711,11 @@ impl Backend for OciVault {
         }});
         let mut req = Req::json(
             "PUT",
-            format!("{}/20180608/secrets/{}", self.endpoint, enc(id)),
+            format!(
+                "{}/20180608/secrets/{}",
+                self.endpoint,
+                encode_component(id)
+            ),
             &body,
         );
         wipe_json(&mut body);

@@ -22,7 +22,9 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use zeroize::Zeroize;
 
-use super::config::{read_credential, BackendDef};
+use super::config::{
+    default_locate_limit, default_timeout_ms, read_credential, BackendDef, CredentialHint,
+};
 use super::http::{encode_path, status_kind, Http, Request};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
@@ -43,20 +45,14 @@ struct Settings {
     mounts: Vec<String>,
     #[serde(default)]
     locate_prefixes: Vec<String>,
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_locate_limit")]
     locate_limit: usize,
-    #[serde(default = "default_timeout")]
+    #[serde(default = "default_timeout_ms")]
     timeout_ms: u64,
 }
 
 fn default_mounts() -> Vec<String> {
     vec!["secret".into()]
-}
-fn default_limit() -> usize {
-    10_000
-}
-fn default_timeout() -> u64 {
-    10_000
 }
 
 /// A Vault or OpenBao server.
@@ -104,7 +100,13 @@ impl Vault {
             (None, None) => (Some("VAULT_TOKEN".to_string()), None),
             (e, f) => (e.clone(), f.as_ref().map(|p| def.resolve(p))),
         };
-        let token = read_credential(&def.name, "token", env.as_deref(), file.as_deref())?;
+        let token = read_credential(
+            &def.name,
+            "token",
+            env.as_deref(),
+            file.as_deref(),
+            CredentialHint::Keys,
+        )?;
         let token_source = match (&env, &file) {
             (Some(v), _) => format!("${v}"),
             (None, Some(f)) => f.display().to_string(),

@@ -1,5 +1,6 @@
-//! Helpers for the rotation tests: real servers from the environment, a fault-injecting
-//! HTTP proxy, canary checks.
+//! Helpers for the rotation tests: real servers from the environment, the setup every
+//! test repeats (a scanned leak, a rotation config), a fault-injecting HTTP proxy, canary
+//! checks. Test crates that use it also declare `mod common;`.
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
@@ -54,6 +55,44 @@ pub fn aws() -> Option<String> {
         "LEAKSWEEP_TEST_AWS_ENDPOINT",
         "moto (AWS Secrets Manager) server",
     )
+}
+
+/// Writes `dir/file` holding `lead` and then a leaked database URL; returns the password.
+pub fn write_leaked_db(dir: &Path, seed: u64, file: &str, lead: &str) -> String {
+    let (url, pw) = super::common::postgres_url(seed);
+    std::fs::write(dir.join(file), format!("{lead}DATABASE_URL={url}\n")).unwrap();
+    pw
+}
+
+/// Scans `dir/file` into `report` (its extension, `json` or `jsonl`, is the format;
+/// `extra` adds arguments) and checks that the scan found a leak (exit 1).
+pub fn scan_to_report(dir: &Path, file: &str, report: &str, extra: &[&str]) {
+    let format = report.rsplit('.').next().unwrap_or("json");
+    let mut args = vec!["scan", file, "--format", format, "-o", report];
+    args.extend_from_slice(extra);
+    assert_exit(&super::common::run(dir, &args), 1);
+}
+
+/// Writes `dir/.leaksweep.toml`: a `[rotation]` table with fast retries (20 ms base,
+/// `cap_ms` cap), then `rest` (backends and routes).
+pub fn write_rotation_config(dir: &Path, cap_ms: u64, rest: &str) {
+    std::fs::write(
+        dir.join(".leaksweep.toml"),
+        format!("[rotation]\n[rotation.retry]\nbase_ms = 20\ncap_ms = {cap_ms}\n{rest}"),
+    )
+    .unwrap();
+}
+
+/// Asserts the exit code of a run, showing its stdout and stderr when it differs.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A small HTTP call for test setup (never through leaksweep).
@@ -191,6 +230,21 @@ pub fn audit(path: &Path) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("audit lines are JSON"))
         .collect()
+}
+
+/// The `error_kind` of every `attempt_failed` record in `dir`'s audit log, in order.
+pub fn failed_attempt_kinds(dir: &Path) -> Vec<String> {
+    audit(&dir.join(".leaksweep/rotate-audit.jsonl"))
+        .iter()
+        .filter(|r| r["event"] == "attempt_failed")
+        .map(|r| r["error_kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Asserts that `text` (a run's stdout or stderr) contains `needle`, showing it if not.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "{text}");
 }
 
 /// What the proxy does with request number `n` (0-based).
