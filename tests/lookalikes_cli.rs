@@ -57,7 +57,10 @@ fn new_format_secrets() -> Vec<(&'static str, String)> {
             "azure-storage-identifiable-key",
             format!("{}+ASt{}Q==", random_alnum(101, 76), random_alnum(102, 5)),
         ),
-        ("github-app-refresh-token-long", format!("ghr_{}", random_alnum(103, 76))),
+        (
+            "github-app-refresh-token-long",
+            format!("ghr_{}", random_alnum(103, 76)),
+        ),
         (
             "github-app-installation-token-jwt",
             format!(
@@ -79,7 +82,10 @@ fn new_format_secrets() -> Vec<(&'static str, String)> {
             "anthropic-oauth-token",
             format!("sk-ant-oat01-{}AA", random_alnum(109, 93)),
         ),
-        ("vercel-prefixed-token", format!("vcp_{}", random_alnum(110, 56))),
+        (
+            "vercel-prefixed-token",
+            format!("vcp_{}", random_alnum(110, 56)),
+        ),
     ]
 }
 

@@ -372,7 +372,8 @@ fn dotted_type_path(s: &[u8]) -> bool {
     let mut parts = s.split(|&b| b == b'.');
     let all_identifiers = parts.clone().count() >= 2
         && parts.all(|p| {
-            p.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            p.first()
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
                 && p.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
         });
     all_identifiers && s.split(|&b| b == b'.').any(|p| wordiness(p) >= 0.3)
