@@ -45,9 +45,33 @@ pub const PLACEHOLDER_WORDS: &[&str] = &[
     "•••",
 ];
 
+/// Values published as examples in RFCs and in widely installed library documentation.
+/// They look random, so no placeholder word catches them; matched exactly.
+pub const DOCUMENTED_EXAMPLES: &[&str] = &[
+    // RFC 6749 (OAuth 2.0): access and refresh tokens, code, client credentials.
+    "2YotnFZFEjr1zCsicMWpAA",
+    "tGzv3JOkF0XG5Qx2TlKWIA",
+    "SplxlOBeZQQYbYS6WxSbIA",
+    "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
+    "gX1fBat3bV",
+    "7Fjfp0ZBr1KtDRbnfVdmIw",
+    // RFC 6750 (bearer tokens).
+    "mF_9.B5f-4.1JqM",
+    // RFC 5849 (OAuth 1.0) client, temporary and token credentials.
+    "kd94hf93k423kf44",
+    "hdhd0244k9j7ao03",
+    "pfkkdhi9sl3r4s00",
+    "nnch734d00sl2jdk",
+    // oauthlib's docstrings.
+    "ad180jjd733klru7",
+    // jwt.io's default token and PyJWT's README token ({"some": "payload"}, key "secret").
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzb21lIjoicGF5bG9hZCJ9.4twFt5NiznN84AWoo1d7KO1T_yoc0Z6XOpOVswacPZg",
+];
+
 /// Is `secret` a placeholder by the global policy?
 pub fn is_placeholder(secret: &[u8]) -> bool {
-    if secret.is_empty() {
+    if secret.is_empty() || DOCUMENTED_EXAMPLES.iter().any(|e| e.as_bytes() == secret) {
         return true;
     }
     // Template brackets around the whole value: <token>, [TOKEN], %TOKEN%, $TOKEN.
@@ -171,6 +195,8 @@ mod tests {
             "changeme123",
             "$API_KEY",
             "0000000000000000",
+            "2YotnFZFEjr1zCsicMWpAA",
+            "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }

@@ -291,10 +291,14 @@ fn generic(s: &[u8]) -> bool {
         return false;
     }
     let first = s[0];
+    // `:` and `=` first: the tail of `Type::Variant` or of `==`, not a value.
     if matches!(
         first,
-        b'$' | b'%' | b'@' | b'&' | b'#' | b'/' | b'\\' | b'(' | b'[' | b'<'
+        b'$' | b'%' | b'@' | b'&' | b'#' | b'/' | b'\\' | b'(' | b'[' | b'<' | b':' | b'='
     ) {
+        return false;
+    }
+    if snake_identifier(s) || dotted_type_path(s) {
         return false;
     }
     let lowered = text.to_ascii_lowercase();
@@ -343,6 +347,36 @@ fn generic(s: &[u8]) -> bool {
         return false;
     }
     true
+}
+
+/// `x25519_generate_private_key`: lowercase words and digits joined by underscores, at
+/// least two of them real words. A function or field name, not a secret.
+fn snake_identifier(s: &[u8]) -> bool {
+    if !s
+        .iter()
+        .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return false;
+    }
+    let parts: Vec<&[u8]> = s.split(|&b| b == b'_').collect();
+    let words = parts
+        .iter()
+        .filter(|p| p.len() >= 3 && p.iter().all(u8::is_ascii_lowercase) && wordiness(p) > 0.0)
+        .count();
+    parts.len() >= 3 && words >= 2
+}
+
+/// `ed25519.Ed25519PrivateKey`, `models.AccessToken`: dot-separated identifiers of
+/// which one reads as a name. A type or attribute path, not a secret.
+fn dotted_type_path(s: &[u8]) -> bool {
+    let mut parts = s.split(|&b| b == b'.');
+    let all_identifiers = parts.clone().count() >= 2
+        && parts.all(|p| {
+            p.first()
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+                && p.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        });
+    all_identifiers && s.split(|&b| b == b'.').any(|p| wordiness(p) >= 0.3)
 }
 
 /// An opaque token: at least 16 bytes, letters and digits (or token symbols), not an
@@ -457,6 +491,10 @@ mod tests {
             "defaultToConfig2",
             "Neočekávaný",
             "readWriteTokenRef",
+            ":Aes128Gcm",
+            "x25519_generate_private_key",
+            "x25519_check_private_key_bytes",
+            "ed25519.Ed25519PrivateKey",
         ] {
             assert!(!Validator::Generic.check(bad.as_bytes()), "{bad}");
         }
@@ -464,6 +502,8 @@ mod tests {
             "q8Zr2mV9xK4tW7pL",
             "Xk9#mQ2!vR7@pL4z",
             "b5d1e3f79a2c48e6a0b9",
+            "k9x2_q7vm_z4rp8tw3",
+            "Zq8.Xk9mV2pL7wR4",
         ] {
             assert!(Validator::Generic.check(good.as_bytes()), "{good}");
         }
