@@ -25,7 +25,7 @@ use std::time::Duration;
 use crate::engine::{Scratch, MAX_MATCH_SPAN};
 use crate::finding::Finding;
 
-use super::{count_lines, scan_chunk, Position, ScanContext};
+use super::{char_count, count_lines, scan_chunk, Position, ScanContext};
 
 /// Follow settings.
 #[derive(Debug, Clone, Copy)]
@@ -101,15 +101,32 @@ impl Tail {
             &mut found,
         );
         found.retain(|f| self.reported.insert((f.offset, f.rule_id.clone())));
-        // Keep the last MAX_MATCH_SPAN bytes, from a line start, as the next window.
+        // Keep the last MAX_MATCH_SPAN bytes, from a line start, as the next window. A
+        // line longer than that is cut (on a character boundary) and its end kept, so
+        // that a secret across the cut is whole in the next round and its column counts
+        // the characters before the window.
         let keep_from = if hay.len() > MAX_MATCH_SPAN {
             let cut = hay.len() - MAX_MATCH_SPAN;
-            memchr::memchr(b'\n', &hay[cut..]).map_or(hay.len(), |i| cut + i + 1)
+            match memchr::memchr(b'\n', &hay[cut..]) {
+                Some(i) => cut + i + 1,
+                None => {
+                    let mut c = cut;
+                    while c < hay.len() && (hay[c] & 0xC0) == 0x80 {
+                        c += 1;
+                    }
+                    c
+                }
+            }
         } else {
             0
         };
+        let dropped = &hay[..keep_from];
         self.window_at.offset += keep_from as u64;
-        self.window_at.line += count_lines(&hay[..keep_from]);
+        self.window_at.line += count_lines(dropped);
+        self.window_at.column = match memchr::memrchr(b'\n', dropped) {
+            Some(i) => char_count(&dropped[i + 1..]),
+            None => self.window_at.column + char_count(dropped),
+        };
         hay.drain(..keep_from);
         self.window = hay;
         let floor = self.window_at.offset;
@@ -307,5 +324,29 @@ negative_examples = ["BEGIN BLOCK"]
         }
         let got: Vec<(&str, u64)> = all.iter().map(|f| (f.rule_id.as_str(), f.line)).collect();
         assert_eq!(got, vec![("block", 3), ("tok", 5)]);
+    }
+
+    #[test]
+    fn issue_9_a_line_longer_than_the_window_keeps_its_secrets_and_columns() {
+        let mut c = ctx();
+        c.chunk_size = 4096;
+        let mut t = Tail::new(Position::default());
+        let mut all = Vec::new();
+        // One line of 3 * MAX_MATCH_SPAN bytes, written in 1000-byte pieces, with a token
+        // at a known column in the middle and another across a piece boundary.
+        let mut line = "é".repeat(10);
+        line.push_str(&"a ".repeat(MAX_MATCH_SPAN));
+        let first_col = line.chars().count() + 1;
+        line.push_str("tok_q8Zr2mV9xK4tW7pLa1b2 ");
+        line.push_str(&"b ".repeat(MAX_MATCH_SPAN / 2));
+        let second_col = line.chars().count() + 1;
+        line.push_str("tok_Zx81Kq02mNv7Ps33Lw9T\n");
+        for piece in line.as_bytes().chunks(1000) {
+            t.pending.extend_from_slice(piece);
+            all.extend(t.scan_ready(&c, false, "p"));
+        }
+        all.extend(t.scan_ready(&c, true, "p"));
+        let got: Vec<(u64, u64)> = all.iter().map(|f| (f.line, f.column)).collect();
+        assert_eq!(got, vec![(1, first_col as u64), (1, second_col as u64)]);
     }
 }
