@@ -82,6 +82,22 @@ const DICT: &[&str] = &[
     "\"fingerprint\":",
     "\"rule_id\":",
     "\"path\":",
+    "%2F",
+    "%25",
+    "%3D",
+    "%zz",
+    "%",
+    "\\x41",
+    "\\u00e9",
+    "\\ud83d\\ude00",
+    "\\ud800",
+    "\\\"",
+    "\\n",
+    "\\b",
+    "==",
+    "Z2hwX3E4WnIybVY5eEs0dFc3cExhMWIyYzNkNGU1ZjZnN2g4aTlqMA",
+    "-_",
+    "+/",
 ];
 
 fn mutate(rng: &mut Rng, seed: &[u8], others: &[Vec<u8>]) -> Vec<u8> {
