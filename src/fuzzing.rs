@@ -36,6 +36,7 @@ fn context(chunk: usize) -> ScanContext {
     ctx.limits = Limits {
         max_findings_per_file: 0,
         file_timeout: None,
+        max_decompressed: None,
     };
     ctx
 }
