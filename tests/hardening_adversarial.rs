@@ -545,3 +545,163 @@ fn issue_9_multi_member_gzip_is_read_to_its_last_member_under_the_cap() {
         assert!(rss < PEAK_RSS_BOUND_KB, "peak RSS {rss} KiB");
     }
 }
+
+fn b64(t: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(t)
+}
+
+/// Every byte as `%XX`, so the layer always hides what it encodes.
+fn pct(t: &str) -> String {
+    t.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+/// Every byte as a JSON `\u00XX` escape.
+fn esc(t: &str) -> String {
+    t.bytes().map(|b| format!("\\u{b:04x}")).collect()
+}
+
+#[test]
+fn issue_9_decode_depth_limit_finds_exactly_up_to_the_limit() {
+    // One line per chain, each hiding its own token; layers named outermost first as in
+    // the report's `decoded` field. A token is found iff its chain is no deeper than
+    // --max-decode-depth, through exactly that chain.
+    type Layer = fn(&str) -> String;
+    let chains: &[(&str, &[Layer])] = &[
+        ("base64", &[b64]),
+        ("base64+base64", &[b64, b64]),
+        ("base64+base64+base64", &[b64, b64, b64]),
+        ("base64+base64+base64+base64", &[b64, b64, b64, b64]),
+        (
+            "base64+base64+base64+base64+base64",
+            &[b64, b64, b64, b64, b64],
+        ),
+        ("percent", &[pct]),
+        ("escape", &[esc]),
+        ("percent+base64", &[b64, pct]),
+        ("base64+percent", &[pct, b64]),
+        ("escape+base64", &[b64, esc]),
+        ("escape+percent+base64", &[b64, pct, esc]),
+        ("base64+escape+percent", &[pct, esc, b64]),
+        ("percent+escape+base64+base64", &[b64, b64, esc, pct]),
+    ];
+    let dir = TempDir::new().unwrap();
+    let mut text = String::new();
+    let mut tokens = Vec::new();
+    for (i, (name, layers)) in chains.iter().enumerate() {
+        let pat = github_pat(910 + i as u64);
+        let mut enc = format!("export GITHUB_TOKEN={pat}");
+        for layer in *layers {
+            enc = layer(&enc);
+        }
+        assert!(!enc.contains(&pat));
+        text.push_str(&format!("10:00:{i:02} INFO msg={enc} status=200\n"));
+        tokens.push((pat, *name, layers.len()));
+    }
+    fs::write(dir.path().join("enc.log"), &text).unwrap();
+    for depth in 0..=6usize {
+        let (o, v) = scan_json(dir.path(), &[".", "--max-decode-depth", &depth.to_string()]);
+        no_panic(&o);
+        let findings = v["findings"].as_array().unwrap();
+        let want: Vec<(u64, &str)> = tokens
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, _, n))| *n <= depth)
+            .map(|(i, (_, name, _))| (i as u64 + 1, *name))
+            .collect();
+        let got: Vec<(u64, &str)> = findings
+            .iter()
+            .map(|f| {
+                (
+                    f["line"].as_u64().unwrap_or(0),
+                    f["decoded"].as_str().unwrap_or("plain"),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "--max-decode-depth {depth}");
+        assert!(findings.iter().all(|f| f["rule_id"] == "github-pat-classic"), "{v}");
+        let e = stderr(&o);
+        assert!(tokens.iter().all(|(p, _, _)| !e.contains(p.as_str())));
+    }
+}
+
+#[test]
+fn issue_9_deeply_nested_and_huge_encoded_input_stays_bounded() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    // Nesting far past any sane depth, scanned with the deepest limit there is (255):
+    // a token base64-encoded 12 times, 3000 levels of `%25`, 2000 of escaped backslashes.
+    let pat = github_pat(930);
+    let mut deep = format!("export GITHUB_TOKEN={pat}");
+    for _ in 0..12 {
+        deep = b64(&deep);
+    }
+    let pct_nest = format!("%{}41", "25".repeat(3000));
+    let esc_nest = format!("{}\\\"", "\\\\".repeat(2000));
+    fs::write(
+        d.join("deep.log"),
+        format!("a msg={deep}\nb {pct_nest}\nc {esc_nest}\n"),
+    )
+    .unwrap();
+    // 24 MiB of encoded text: base64 blobs of text, `%XX`-dense URLs, escaped JSON, one
+    // 8 MiB line of `\"`, and a plain token at the very end.
+    let mut huge = String::new();
+    let blob = b64(&"lorem ipsum dolor sit amet, ".repeat(100));
+    let url = format!("GET /cb?q={} HTTP/1.1", pct(&"a/b?c=d&e ".repeat(300)));
+    let json = format!(
+        "{{\"body\":\"{}\"}}",
+        "{\\\"k\\\":\\\"v\\\\n\\\"}".repeat(300)
+    );
+    while huge.len() < 16 << 20 {
+        huge.push_str(&format!("x={blob}\n{url}\n{json}\n"));
+    }
+    huge.push_str(&"\\\"".repeat(4 << 20));
+    huge.push_str(&format!("\ntoken={}\n", github_pat(931)));
+    fs::write(d.join("huge.log"), &huge).unwrap();
+
+    let o = run_bounded(
+        d,
+        &[
+            "scan",
+            "deep.log",
+            "-f",
+            "json",
+            "--max-decode-depth",
+            "255",
+        ],
+        None,
+        Duration::from_secs(120),
+    );
+    no_panic(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(v["findings"][0]["decoded"], ["base64"; 12].join("+"));
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{v}");
+
+    for depth in ["2", "255"] {
+        let o = run_bounded(
+            d,
+            &[
+                "scan",
+                "huge.log",
+                "-f",
+                "json",
+                "--max-decode-depth",
+                depth,
+            ],
+            None,
+            Duration::from_secs(300),
+        );
+        no_panic(&o);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let last = v["findings"].as_array().unwrap().last().cloned();
+        assert_eq!(
+            last.map(|f| f["line"].clone()),
+            Some(huge.matches('\n').count().into()),
+            "the plain token at the end is found"
+        );
+        let rss = peak_child_rss_kb();
+        assert!(rss < PEAK_RSS_BOUND_KB, "peak RSS {rss} KiB");
+    }
+}
