@@ -619,7 +619,12 @@ fn issue_9_decode_depth_limit_finds_exactly_up_to_the_limit() {
             })
             .collect();
         assert_eq!(got, want, "--max-decode-depth {depth}");
-        assert!(findings.iter().all(|f| f["rule_id"] == "github-pat-classic"), "{v}");
+        assert!(
+            findings
+                .iter()
+                .all(|f| f["rule_id"] == "github-pat-classic"),
+            "{v}"
+        );
         let e = stderr(&o);
         assert!(tokens.iter().all(|(p, _, _)| !e.contains(p.as_str())));
     }
