@@ -14,6 +14,7 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
@@ -345,4 +346,367 @@ fn issue_9_git_wide_tree_and_thousands_of_refs() {
     );
     let rss = peak_child_rss_kb();
     assert!(rss < PEAK_RSS_BOUND_KB, "peak RSS {rss} KiB");
+}
+
+/// Runs leaksweep and kills it if it is still running after `limit` (a hang guard, far
+/// above the expected time, so that a lost bound fails the test instead of stalling it).
+fn run_bounded(dir: &Path, args: &[&str], stdin: Option<fs::File>, limit: Duration) -> Output {
+    let mut cmd = bin();
+    cmd.current_dir(dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(f) = stdin {
+        cmd.stdin(Stdio::from(f));
+    }
+    let mut child = cmd.spawn().unwrap();
+    // Drain the pipes on threads so a large report cannot block the child.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut out, &mut v).map(|_| v)
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut err, &mut v).map(|_| v)
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} still running after {limit:?}: the bound is lost");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: t_out.join().unwrap().unwrap(),
+        stderr: t_err.join().unwrap().unwrap(),
+    }
+}
+
+/// One gzip member whose data is `block` repeated `reps` times, written by streaming:
+/// after a full flush the deflate state is reset, so the compressed bytes of every block
+/// are the same and are computed once. The inflated data is never held or written (16
+/// GiB of it would not fit the disk). Returns the inflated size.
+fn write_gzip_bomb_member(out: &mut impl Write, block: &[u8], reps: u64) -> u64 {
+    use flate2::{Compress, Compression, Crc, FlushCompress};
+    let mut c = Compress::new(Compression::best(), false);
+    let mut seg = |input: &[u8], flush| {
+        let mut v = Vec::with_capacity(input.len() / 2 + 1024);
+        let before = c.total_in();
+        c.compress_vec(input, &mut v, flush).unwrap();
+        assert_eq!(
+            c.total_in() - before,
+            input.len() as u64,
+            "one call takes the block"
+        );
+        v
+    };
+    let first = seg(block, FlushCompress::Full);
+    let again = seg(block, FlushCompress::Full);
+    assert_eq!(
+        again,
+        seg(block, FlushCompress::Full),
+        "full flush resets the state"
+    );
+    let tail = seg(&[], FlushCompress::Finish);
+    let mut block_crc = Crc::new();
+    block_crc.update(block);
+    let mut crc = Crc::new();
+    out.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 0xff])
+        .unwrap();
+    out.write_all(&first).unwrap();
+    crc.combine(&block_crc);
+    for _ in 1..reps {
+        out.write_all(&again).unwrap();
+        crc.combine(&block_crc);
+    }
+    out.write_all(&tail).unwrap();
+    out.write_all(&crc.sum().to_le_bytes()).unwrap();
+    out.write_all(&crc.amount().to_le_bytes()).unwrap();
+    block.len() as u64 * reps
+}
+
+/// One ordinary gzip member.
+fn write_gzip_member(out: &mut impl Write, text: &[u8]) {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(text).unwrap();
+    out.write_all(&e.finish().unwrap()).unwrap();
+}
+
+#[test]
+fn issue_9_gzip_bomb_is_cut_at_the_decompression_cap_and_said() {
+    // A 16 MiB multi-member gzip log that inflates to 16 GiB: a member with a secret, the
+    // bomb, and a member with another secret after it. With --max-decompressed-size 64M
+    // the scan reads exactly 64 MiB of inflated text (bounded time), streams it (bounded
+    // memory), reports the secret before the cap, and names the file on stderr and in
+    // the summary; the secret after the cap is not reached.
+    let dir = TempDir::new().unwrap();
+    let (before, after) = (github_pat(901), github_pat(902));
+    let path = dir.path().join("app.log.gz");
+    let mut f = std::io::BufWriter::new(fs::File::create(&path).unwrap());
+    write_gzip_member(
+        &mut f,
+        format!("10:00:00 INFO start\n10:00:01 WARN token={before}\n").as_bytes(),
+    );
+    // One 16 GiB line of spaces: deflate's best ratio (about 1000:1) needs a run.
+    let block = vec![b' '; 1 << 20];
+    let inflated = write_gzip_bomb_member(&mut f, &block, 16 << 10);
+    write_gzip_member(&mut f, format!("10:00:03 WARN token={after}\n").as_bytes());
+    drop(f);
+    let on_disk = fs::metadata(&path).unwrap().len();
+    assert!(
+        inflated > 15 << 30 && on_disk < 20 << 20,
+        "{on_disk} -> {inflated}"
+    );
+
+    let limit = Duration::from_secs(300);
+    let cap = 64u64 << 20;
+    for (args, stdin, name) in [
+        (
+            vec![".", "--max-decompressed-size", "64M"],
+            None,
+            "app.log.gz",
+        ),
+        (
+            vec!["-", "--max-decompressed-size", "64M"],
+            Some(fs::File::open(&path).unwrap()),
+            "<stdin>",
+        ),
+    ] {
+        let args = [&["scan", "-f", "json"][..], &args].concat();
+        let o = run_bounded(dir.path(), &args, stdin, limit);
+        no_panic(&o);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let found: Vec<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["fingerprint"].as_str())
+            .collect();
+        assert_eq!(found.len(), 1, "the secret before the cap only: {v}");
+        assert_eq!(v["findings"][0]["line"], 2);
+        assert_eq!(v["summary"]["bytes_scanned"].as_u64(), Some(cap));
+        assert_eq!(skipped(&v, "decompression-capped"), 1, "{v}");
+        let e = stderr(&o);
+        assert!(
+            e.contains(&format!("{name}: decompression-capped"))
+                && e.contains("--max-decompressed-size"),
+            "{e}"
+        );
+        assert!(!e.contains(&before) && !e.contains(&after));
+        let rss = peak_child_rss_kb();
+        assert!(rss < PEAK_RSS_BOUND_KB, "{args:?}: peak RSS {rss} KiB");
+    }
+}
+
+#[test]
+fn issue_9_multi_member_gzip_is_read_to_its_last_member_under_the_cap() {
+    // 2000 members (one empty), secrets in the first and the last, and a 64 MiB member
+    // between them: with no cap every member is read, memory stays bounded (streaming).
+    let dir = TempDir::new().unwrap();
+    let (first, last) = (github_pat(903), github_pat(904));
+    let mut f = std::io::BufWriter::new(fs::File::create(dir.path().join("m.log.gz")).unwrap());
+    write_gzip_member(&mut f, format!("a token={first}\n").as_bytes());
+    write_gzip_member(&mut f, b"");
+    for i in 0..2000 {
+        write_gzip_member(&mut f, format!("line {i}\n").as_bytes());
+    }
+    let block = b"10:00:02 INFO GET /health 200 0.1ms\n".repeat((1 << 20) / 36);
+    let big = write_gzip_bomb_member(&mut f, &block, 64);
+    write_gzip_member(&mut f, format!("z token={last}\n").as_bytes());
+    drop(f);
+    for cap in ["0", "65M"] {
+        let o = run_bounded(
+            dir.path(),
+            &["scan", ".", "-f", "json", "--max-decompressed-size", cap],
+            None,
+            Duration::from_secs(300),
+        );
+        no_panic(&o);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["findings"].as_array().unwrap().len(), 2, "{v}");
+        // Line 1, 2000 one-line members, the big member's lines, then the last token.
+        let big_lines = big / 36;
+        assert_eq!(
+            v["findings"][1]["line"].as_u64(),
+            Some(1 + 2000 + big_lines + 1)
+        );
+        assert_eq!(skipped(&v, "decompression-capped"), 0);
+        let rss = peak_child_rss_kb();
+        assert!(rss < PEAK_RSS_BOUND_KB, "peak RSS {rss} KiB");
+    }
+}
+
+fn b64(t: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(t)
+}
+
+/// Every byte as `%XX`, so the layer always hides what it encodes.
+fn pct(t: &str) -> String {
+    t.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+/// Every byte as a JSON `\u00XX` escape.
+fn esc(t: &str) -> String {
+    t.bytes().map(|b| format!("\\u{b:04x}")).collect()
+}
+
+#[test]
+fn issue_9_decode_depth_limit_finds_exactly_up_to_the_limit() {
+    // One line per chain, each hiding its own token; layers named outermost first as in
+    // the report's `decoded` field. A token is found iff its chain is no deeper than
+    // --max-decode-depth, through exactly that chain.
+    type Layer = fn(&str) -> String;
+    let chains: &[(&str, &[Layer])] = &[
+        ("base64", &[b64]),
+        ("base64+base64", &[b64, b64]),
+        ("base64+base64+base64", &[b64, b64, b64]),
+        ("base64+base64+base64+base64", &[b64, b64, b64, b64]),
+        (
+            "base64+base64+base64+base64+base64",
+            &[b64, b64, b64, b64, b64],
+        ),
+        ("percent", &[pct]),
+        ("escape", &[esc]),
+        ("percent+base64", &[b64, pct]),
+        ("base64+percent", &[pct, b64]),
+        ("escape+base64", &[b64, esc]),
+        ("escape+percent+base64", &[b64, pct, esc]),
+        ("base64+escape+percent", &[pct, esc, b64]),
+        ("percent+escape+base64+base64", &[b64, b64, esc, pct]),
+    ];
+    let dir = TempDir::new().unwrap();
+    let mut text = String::new();
+    let mut tokens = Vec::new();
+    for (i, (name, layers)) in chains.iter().enumerate() {
+        let pat = github_pat(910 + i as u64);
+        let mut enc = format!("export GITHUB_TOKEN={pat}");
+        for layer in *layers {
+            enc = layer(&enc);
+        }
+        assert!(!enc.contains(&pat));
+        text.push_str(&format!("10:00:{i:02} INFO msg={enc} status=200\n"));
+        tokens.push((pat, *name, layers.len()));
+    }
+    fs::write(dir.path().join("enc.log"), &text).unwrap();
+    for depth in 0..=6usize {
+        let (o, v) = scan_json(dir.path(), &[".", "--max-decode-depth", &depth.to_string()]);
+        no_panic(&o);
+        let findings = v["findings"].as_array().unwrap();
+        let want: Vec<(u64, &str)> = tokens
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, _, n))| *n <= depth)
+            .map(|(i, (_, name, _))| (i as u64 + 1, *name))
+            .collect();
+        let got: Vec<(u64, &str)> = findings
+            .iter()
+            .map(|f| {
+                (
+                    f["line"].as_u64().unwrap_or(0),
+                    f["decoded"].as_str().unwrap_or("plain"),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "--max-decode-depth {depth}");
+        assert!(
+            findings
+                .iter()
+                .all(|f| f["rule_id"] == "github-pat-classic"),
+            "{v}"
+        );
+        let e = stderr(&o);
+        assert!(tokens.iter().all(|(p, _, _)| !e.contains(p.as_str())));
+    }
+}
+
+#[test]
+fn issue_9_deeply_nested_and_huge_encoded_input_stays_bounded() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    // Nesting far past any sane depth, scanned with the deepest limit there is (255):
+    // a token base64-encoded 12 times, 3000 levels of `%25`, 2000 of escaped backslashes.
+    let pat = github_pat(930);
+    let mut deep = format!("export GITHUB_TOKEN={pat}");
+    for _ in 0..12 {
+        deep = b64(&deep);
+    }
+    let pct_nest = format!("%{}41", "25".repeat(3000));
+    let esc_nest = format!("{}\\\"", "\\\\".repeat(2000));
+    fs::write(
+        d.join("deep.log"),
+        format!("a msg={deep}\nb {pct_nest}\nc {esc_nest}\n"),
+    )
+    .unwrap();
+    // 24 MiB of encoded text: base64 blobs of text, `%XX`-dense URLs, escaped JSON, one
+    // 8 MiB line of `\"`, and a plain token at the very end.
+    let mut huge = String::new();
+    let blob = b64(&"lorem ipsum dolor sit amet, ".repeat(100));
+    let url = format!("GET /cb?q={} HTTP/1.1", pct(&"a/b?c=d&e ".repeat(300)));
+    let json = format!(
+        "{{\"body\":\"{}\"}}",
+        "{\\\"k\\\":\\\"v\\\\n\\\"}".repeat(300)
+    );
+    while huge.len() < 16 << 20 {
+        huge.push_str(&format!("x={blob}\n{url}\n{json}\n"));
+    }
+    huge.push_str(&"\\\"".repeat(4 << 20));
+    huge.push_str(&format!("\ntoken={}\n", github_pat(931)));
+    fs::write(d.join("huge.log"), &huge).unwrap();
+
+    let o = run_bounded(
+        d,
+        &[
+            "scan",
+            "deep.log",
+            "-f",
+            "json",
+            "--max-decode-depth",
+            "255",
+        ],
+        None,
+        Duration::from_secs(120),
+    );
+    no_panic(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(v["findings"][0]["decoded"], ["base64"; 12].join("+"));
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{v}");
+
+    for depth in ["2", "255"] {
+        let o = run_bounded(
+            d,
+            &[
+                "scan",
+                "huge.log",
+                "-f",
+                "json",
+                "--max-decode-depth",
+                depth,
+            ],
+            None,
+            Duration::from_secs(300),
+        );
+        no_panic(&o);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let last = v["findings"].as_array().unwrap().last().cloned();
+        assert_eq!(
+            last.map(|f| f["line"].clone()),
+            Some(huge.matches('\n').count().into()),
+            "the plain token at the end is found"
+        );
+        let rss = peak_child_rss_kb();
+        assert!(rss < PEAK_RSS_BOUND_KB, "peak RSS {rss} KiB");
+    }
 }

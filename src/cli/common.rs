@@ -113,6 +113,7 @@ impl LimitArgs {
             file_timeout: (self.file_timeout > 0.0)
                 .then(|| std::time::Duration::try_from_secs_f64(self.file_timeout).ok())
                 .flatten(),
+            ..ctx.limits
         };
         if let Some(c) = self.chunk_size {
             // Below the longest match span the overlap logic still holds, but tiny chunks

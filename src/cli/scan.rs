@@ -90,6 +90,12 @@ pub struct LogArgs {
     /// encoding, JSON/C escapes; `percent+base64` is 2). 0 turns decoding off.
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub max_decode_depth: u8,
+    /// Stop decompressing a gzip, zstd or bzip2 file (or standard input) after SIZE
+    /// bytes, so that a decompression bomb cannot stall the scan: what came before is
+    /// scanned and reported, the file is named on stderr and in the summary
+    /// (`decompression-capped`). Suffixes K, M, G; 0: no cap.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "2G")]
+    pub max_decompressed_size: u64,
     /// Stop reading standard input after this many seconds without data, and report
     /// what arrived (by default a stall is only reported, after 10 s).
     #[arg(long, value_name = "SECS")]
@@ -97,10 +103,12 @@ pub struct LogArgs {
 }
 
 impl LogArgs {
-    /// Applies the decoding depth to a scan context (the hidden `--chunk-size` is one of
-    /// the limit flags).
+    /// Applies the decoding depth and the decompression cap to a scan context (the hidden
+    /// `--chunk-size` is one of the limit flags).
     pub fn apply(&self, ctx: &mut crate::source::ScanContext) {
         ctx.decode.max_depth = self.max_decode_depth;
+        ctx.limits.max_decompressed =
+            (self.max_decompressed_size > 0).then_some(self.max_decompressed_size);
     }
 
     /// Stall handling for standard input.

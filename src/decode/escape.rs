@@ -1,4 +1,4 @@
-//! JSON and C string escapes: `\"`, `\\`, `\/`, `\n`, `\r`, `\t`, `\uXXXX`, `\xHH`.
+//! JSON and C string escapes: `\"`, `\\`, `\/`, `\n`, `\r`, `\t`, `\b`, `\f`, `\uXXXX`, `\xHH`.
 //!
 //! Logs nest JSON in JSON (`"body":"{\"password\":\"...\"}"`), escape newlines of PEM
 //! blocks (`-----BEGIN...\nMIIE...`) and write non-ASCII as `\u00e9`. Undoing the escapes
@@ -70,6 +70,9 @@ pub(super) fn decode(enc: &[u8]) -> Option<Decoded> {
             Some(b'n') => Some(b'\n'),
             Some(b'r') => Some(b'\r'),
             Some(b't') => Some(b'\t'),
+            // JSON's backspace and form feed (serde_json writes them so).
+            Some(b'b') => Some(0x08),
+            Some(b'f') => Some(0x0c),
             _ => None,
         };
         if let Some(c) = simple {

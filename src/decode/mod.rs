@@ -291,6 +291,30 @@ fn level(
     }
 }
 
+/// The spans one decoding level looks at in `data` (base64 runs, then percent tokens and
+/// escape regions), as [`scan`] finds them; for the fuzz targets of `crate::fuzzing`.
+pub(crate) fn fuzz_candidates(data: &[u8], owned_end: usize) -> Vec<(Encoding, usize, usize)> {
+    let mut cands = Vec::new();
+    base64run::candidates(data, owned_end, &mut cands);
+    percent_and_escapes(data, owned_end, &mut cands);
+    cands
+        .into_iter()
+        .map(|c| (c.encoding, c.start, c.end))
+        .collect()
+}
+
+/// Decodes one span as `encoding`, as [`scan`] does: the decoded bytes and, for percent
+/// and escapes, the offset in `enc` of the encoded unit of each decoded byte (empty for
+/// base64); for the fuzz targets of `crate::fuzzing`.
+pub(crate) fn fuzz_decode(encoding: Encoding, enc: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
+    let d = match encoding {
+        Encoding::Base64 => base64run::decode(enc),
+        Encoding::Percent => percent::decode(enc),
+        Encoding::Escape => escape::decode(enc),
+    }?;
+    Some((d.bytes, d.map))
+}
+
 /// Finds percent-encoded tokens and escaped regions in one `memchr2` pass.
 fn percent_and_escapes(data: &[u8], owned_end: usize, out: &mut Vec<Candidate>) {
     let Some(owned) = data.get(..owned_end) else {

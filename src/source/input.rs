@@ -161,7 +161,70 @@ fn read_head(r: &mut dyn Read, want: usize) -> io::Result<Vec<u8>> {
 /// Recognises compression and UTF-16 at the start of `r` and returns a reader of the
 /// plain bytes. Compression is undone once (a `.gz` inside a `.gz` is scanned as
 /// compressed bytes); UTF-16 is looked for after decompression.
-pub fn open(mut r: BoxRead) -> io::Result<(BoxRead, InputKind)> {
+pub fn open(r: BoxRead) -> io::Result<(BoxRead, InputKind)> {
+    open_capped(r, None)
+}
+
+/// The error that ends a decompression stopped by [`open_capped`]'s cap: the stream
+/// inflates to more than `cap` bytes (a decompression bomb, or a log larger than the
+/// cap). Recognise it with [`capped_at`].
+#[derive(Debug)]
+pub struct DecompressionCapped {
+    /// The cap, in decompressed bytes.
+    pub cap: u64,
+}
+
+impl std::fmt::Display for DecompressionCapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "decompressed to more than {} bytes", self.cap)
+    }
+}
+
+impl std::error::Error for DecompressionCapped {}
+
+/// The cap, if `e` ended a decompression at its cap.
+pub fn capped_at(e: &io::Error) -> Option<u64> {
+    e.get_ref()?
+        .downcast_ref::<DecompressionCapped>()
+        .map(|c| c.cap)
+}
+
+/// Yields at most `left` bytes of a decompressor, then [`DecompressionCapped`] if the
+/// decompressor had more (and a plain end of stream if it had exactly that many).
+struct Capped {
+    inner: BoxRead,
+    left: u64,
+    cap: u64,
+}
+
+impl Read for Capped {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(io::Error::other(DecompressionCapped { cap: self.cap })),
+            };
+        }
+        let want = usize::try_from(self.left)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left = self.left.saturating_sub(n as u64);
+        Ok(n)
+    }
+}
+
+/// [`open`], with decompressed output capped at `max_decompressed` bytes: past the cap
+/// the reader fails with [`DecompressionCapped`], so a small archive that inflates to
+/// tens of GiB costs bounded time. Plain and UTF-16 input is never capped.
+pub fn open_capped(
+    mut r: BoxRead,
+    max_decompressed: Option<u64>,
+) -> io::Result<(BoxRead, InputKind)> {
     let mut kind = InputKind::default();
     let head = read_head(&mut r, 4096)?;
     // `head` is consumed from `plain` in both arms.
@@ -175,6 +238,13 @@ pub fn open(mut r: BoxRead) -> io::Result<(BoxRead, InputKind)> {
                 Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(raw)?),
                 Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(raw)),
             };
+            if let Some(cap) = max_decompressed {
+                d = Box::new(Capped {
+                    inner: d,
+                    left: cap,
+                    cap,
+                });
+            }
             match read_head(&mut d, 4096) {
                 Ok(head) => (d, head),
                 // A damaged stream: report its error from the first read, with the
@@ -324,6 +394,31 @@ mod tests {
         let (out, kind) = read_all(bz.finish().unwrap());
         assert_eq!(out, text);
         assert_eq!(kind.describe(), "bzip2");
+    }
+
+    #[test]
+    fn decompression_stops_at_the_cap_with_its_own_error() {
+        let text = b"a log line\n".repeat(10_000);
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&text).unwrap();
+        let gz = e.finish().unwrap();
+        let read_capped = |cap: u64| {
+            let (mut r, _) = open_capped(Box::new(io::Cursor::new(gz.clone())), Some(cap)).unwrap();
+            let mut out = Vec::new();
+            (r.read_to_end(&mut out), out)
+        };
+        let (res, out) = read_capped(5000);
+        assert_eq!(capped_at(&res.unwrap_err()), Some(5000));
+        assert_eq!(out, text[..5000]);
+        // Exactly at the cap is the whole stream, not a cut.
+        let (res, out) = read_capped(text.len() as u64);
+        assert!(res.is_ok());
+        assert_eq!(out, text);
+        // Plain input is never capped.
+        let (mut r, _) = open_capped(Box::new(io::Cursor::new(text.clone())), Some(10)).unwrap();
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        assert_eq!(out, text);
     }
 
     #[test]

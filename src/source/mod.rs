@@ -40,6 +40,10 @@ pub trait LineFilter: Send + Sync + std::fmt::Debug {
 pub const DEFAULT_MAX_FINDINGS_PER_FILE: usize = 1000;
 /// Default time budget per file or blob (`--file-timeout`).
 pub const DEFAULT_FILE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default cap on the bytes one compressed file or stream may inflate to
+/// (`--max-decompressed-size`): 2 GiB, a 100 MiB log at a typical 20:1 ratio; a few
+/// seconds of scanning. A gzip bomb (1000:1) of 2 MiB reaches it.
+pub const DEFAULT_MAX_DECOMPRESSED: u64 = 2 << 30;
 
 /// Bounds that keep one hostile file from stalling a scan or flooding a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +53,9 @@ pub struct Limits {
     /// Stop scanning a file or blob after this long (`None`: no limit). Checked between
     /// chunks, so a file is cut at a chunk boundary and one chunk always completes.
     pub file_timeout: Option<Duration>,
+    /// Stop decompressing a gzip, zstd or bzip2 file or stream after this many bytes
+    /// (`None`: no cap); what came before is scanned.
+    pub max_decompressed: Option<u64>,
 }
 
 impl Default for Limits {
@@ -56,6 +63,7 @@ impl Default for Limits {
         Limits {
             max_findings_per_file: DEFAULT_MAX_FINDINGS_PER_FILE,
             file_timeout: Some(DEFAULT_FILE_TIMEOUT),
+            max_decompressed: Some(DEFAULT_MAX_DECOMPRESSED),
         }
     }
 }
@@ -78,6 +86,9 @@ impl Limits {
 pub const REASON_FINDINGS_CAPPED: &str = "findings-capped";
 /// Skip reason recorded when a file's scan was cut by the per-file timeout.
 pub const REASON_TIMEOUT: &str = "timeout";
+/// Skip reason recorded when a compressed file or stream inflated past
+/// `--max-decompressed-size` and the rest was not scanned.
+pub const REASON_DECOMPRESSION_CAPPED: &str = "decompression-capped";
 
 /// Everything a source needs to turn bytes into findings.
 #[derive(Debug, Clone)]
@@ -153,6 +164,19 @@ impl ScanContext {
                 ),
             );
         }
+    }
+
+    fn note_decompression_cap(&self, path: &str, cap: u64, what: &str) {
+        let what = if what.is_empty() { "compressed" } else { what };
+        self.record_limit(
+            path,
+            REASON_DECOMPRESSION_CAPPED,
+            format!(
+                "{what} data inflates to more than {cap} bytes (a decompression bomb?): \
+                 the first {cap} were scanned and their findings reported, the rest was not; \
+                 raise --max-decompressed-size (0: no cap) to scan it"
+            ),
+        );
     }
 
     fn note_timeout(&self, path: &str, at: u64, len: Option<u64>) {

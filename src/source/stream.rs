@@ -43,6 +43,9 @@ pub struct StreamOptions {
     pub stall_notice: Duration,
     /// Give up on the stream when no data arrived for this long.
     pub stall_timeout: Option<Duration>,
+    /// Stop decompressing a compressed stream after this many bytes (`None`: no cap;
+    /// [`scan_stream`] takes the context's `--max-decompressed-size` when unset).
+    pub max_decompressed: Option<u64>,
 }
 
 impl Default for StreamOptions {
@@ -50,6 +53,7 @@ impl Default for StreamOptions {
         StreamOptions {
             stall_notice: Duration::from_secs(10),
             stall_timeout: None,
+            max_decompressed: None,
         }
     }
 }
@@ -65,6 +69,9 @@ pub struct StreamEnd {
     pub error: Option<io::Error>,
     /// Set when the stream was abandoned after `stall_timeout` without data.
     pub stalled: Option<Duration>,
+    /// Set (to the cap) when decompression stopped at `StreamOptions::max_decompressed`;
+    /// the bytes before the cap were scanned.
+    pub capped: Option<u64>,
 }
 
 enum Piece {
@@ -76,12 +83,16 @@ enum Piece {
 
 /// Starts the reader thread. Emptied pieces come back through `free` to be reused, so
 /// the steady state allocates nothing.
-fn spawn_reader(reader: BoxRead, free: Receiver<Vec<u8>>) -> Receiver<Piece> {
+fn spawn_reader(
+    reader: BoxRead,
+    free: Receiver<Vec<u8>>,
+    max_decompressed: Option<u64>,
+) -> Receiver<Piece> {
     let (tx, rx) = sync_channel(CHANNEL_PIECES);
     let spawned = std::thread::Builder::new()
         .name("leaksweep-read".into())
         .spawn(move || {
-            let mut r = match input::open(reader) {
+            let mut r = match input::open_capped(reader, max_decompressed) {
                 Ok((r, kind)) => {
                     if tx.send(Piece::Kind(kind)).is_err() {
                         return;
@@ -157,7 +168,7 @@ where
     let chunk = chunk_size.max(1024);
     let cap = chunk + MAX_MATCH_SPAN;
     let (free_tx, free_rx) = sync_channel::<Vec<u8>>(CHANNEL_PIECES);
-    let rx = spawn_reader(reader, free_rx);
+    let rx = spawn_reader(reader, free_rx, opts.max_decompressed);
     // Chunk buffers are reused too: a fresh 4 MiB buffer costs a thousand page faults.
     let mut spare: Vec<Vec<u8>> = Vec::new();
     let batch_max = rayon::current_num_threads().clamp(1, MAX_BATCH);
@@ -221,7 +232,10 @@ where
                 let _ = free_tx.try_send(data);
             }
             Piece::End(err) => {
-                end.error = err;
+                match err.as_ref().and_then(input::capped_at) {
+                    Some(cap) => end.capped = Some(cap),
+                    None => end.error = err,
+                }
                 if !cur.is_empty() {
                     let owned_end = cur.len();
                     batch.push(Chunk {
@@ -281,6 +295,10 @@ pub fn scan_stream(
     // a chunk that starts mid-line (a line longer than the chunk) shifts the columns of
     // findings on its first line by this much.
     let mut col_base = 0u64;
+    let opts = StreamOptions {
+        max_decompressed: opts.max_decompressed.or(ctx.limits.max_decompressed),
+        ..opts
+    };
     let end = for_each_chunk(
         reader,
         ctx.chunk_size,
@@ -329,6 +347,9 @@ pub fn scan_stream(
         on_stall,
     );
     ctx.enforce_cap(&mut findings, path);
+    if let Some(cap) = end.capped {
+        ctx.note_decompression_cap(path, cap, &end.kind.describe());
+    }
     StreamScan { findings, end }
 }
 
@@ -435,6 +456,7 @@ negative_examples = ["tok_"]
         let opts = StreamOptions {
             stall_notice: Duration::from_millis(100),
             stall_timeout: Some(Duration::from_millis(300)),
+            max_decompressed: None,
         };
         let s = scan_stream(
             &c,

@@ -6,11 +6,12 @@
 # outcomes; this script is for the numbers in the README (it asserts nothing).
 #
 #   cargo build --release && bash tests/adversarial/run.sh [SCRATCH_DIR]
+#   LEAKSWEEP_BIN=target/debug/leaksweep bash tests/adversarial/run.sh   # another binary
 #
 # Needs python3, git and GNU time (/usr/bin/time). Uses ~1.5 GB of disk in SCRATCH_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BIN="$PWD/target/release/leaksweep"
+BIN="${LEAKSWEEP_BIN:-$PWD/target/release/leaksweep}"
 [ -x "$BIN" ] || { echo "build first: cargo build --release" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "needs GNU time at /usr/bin/time" >&2; exit 1; }
 S="${1:-$(mktemp -d)}"
@@ -131,3 +132,61 @@ H=$(cd "$S/wide" && git rev-parse HEAD)
 (cd "$S/wide" && for i in $(seq 1 20000); do echo "create refs/tags/t$i $H"; done | git update-ref --stdin)
 row "git: same, plus 20k refs" "$S/wide" git . --no-progress
 rm -rf "$S/wide"
+
+mkdir -p "$S/gz"
+python3 - "$S/gz/app.log.gz" "$(pat 6)" "$(pat 7)" <<'PY'
+# A multi-member gzip: a secret, 16 GiB of spaces (one full-flushed deflate block of 1 MiB,
+# repeated: the inflated data is never written), a secret after it.
+import gzip, sys, zlib
+def member(f, data):
+    f.write(gzip.compress(data))
+block = b" " * (1 << 20)
+reps = 16 << 10
+with open(sys.argv[1], "wb") as f:
+    member(f, b"10:00:01 WARN token=" + sys.argv[2].encode() + b"\n")
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = c.compress(block) + c.flush(zlib.Z_FULL_FLUSH)
+    again = c.compress(block) + c.flush(zlib.Z_FULL_FLUSH)
+    tail = c.flush()
+    crc = 0
+    f.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + first)
+    crc = zlib.crc32(block, crc)
+    for _ in range(reps - 1):
+        f.write(again)
+        crc = zlib.crc32(block, crc)
+    f.write(tail + crc.to_bytes(4, "little") + ((len(block) * reps) % 2**32).to_bytes(4, "little"))
+    member(f, b"10:00:03 WARN token=" + sys.argv[3].encode() + b"\n")
+PY
+row "gzip bomb: 16 MiB multi-member gzip inflating to 16 GiB (default cap 2G)" "$S/gz" scan .
+row "same, --max-decompressed-size 64M" "$S/gz" scan . --max-decompressed-size 64M
+rm -rf "$S/gz"
+
+mkdir -p "$S/enc"
+python3 - "$S/enc" "$(pat 8)" <<'PY'
+# A token under 5 layers of base64; nesting far past any limit; 100 MiB of dense encodings.
+import base64, os, sys
+d, pat = sys.argv[1], sys.argv[2]
+t = "export GITHUB_TOKEN=" + pat
+for _ in range(5):
+    t = base64.b64encode(t.encode()).decode()
+deep = "export GITHUB_TOKEN=" + pat
+for _ in range(12):
+    deep = base64.b64encode(deep.encode()).decode()
+open(os.path.join(d, "deep.log"), "w").write(
+    "a msg=" + t + "\nb msg=" + deep + "\nc %" + "25" * 3000 + "41\nd " + "\\\\" * 2000 + "\\\"\n")
+blob = base64.b64encode(b"lorem ipsum dolor sit amet, " * 100).decode()
+url = "GET /cb?q=" + "".join("%%%02X" % b for b in b"a/b?c=d&e " * 300) + " HTTP/1.1"
+js = '{"body":"' + '{\\"k\\":\\"v\\\\n\\"}' * 300 + '"}'
+with open(os.path.join(d, "huge.log"), "w") as f:
+    n = 0
+    while n < 100 * 2**20:
+        s = "x=" + blob + "\n" + url + "\n" + js + "\n"
+        f.write(s)
+        n += len(s)
+PY
+row "token under 5x base64, 12x base64, 3000-level %25, --max-decode-depth 2" "$S/enc" scan deep.log
+row "same, --max-decode-depth 5" "$S/enc" scan deep.log --max-decode-depth 5
+row "same, --max-decode-depth 255" "$S/enc" scan deep.log --max-decode-depth 255
+row "100 MiB of base64 blobs, %XX URLs, escaped JSON (depth 2)" "$S/enc" scan huge.log
+row "same, --max-decode-depth 255" "$S/enc" scan huge.log --max-decode-depth 255
+rm -rf "$S/enc"

@@ -1,0 +1,4 @@
+//! cargo-fuzz target: `leaksweep::fuzzing::decode_scan` on arbitrary bytes.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| leaksweep::fuzzing::decode_scan(data));
