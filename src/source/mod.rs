@@ -255,7 +255,11 @@ pub fn scan_chunk(
     // that `\b` and `^` see what precedes the chunk; their matches belong to the previous
     // chunk.
     matches.retain(|m| m.start >= owned.start);
-    decoded.retain(|d| d.m.start >= owned.start);
+    // A decoded match belongs to the chunk that holds its secret, not the start of its
+    // encoded span: an escaped region can be a whole long line, begun chunks earlier, and
+    // only the chunk that holds the secret also holds the plain match that supersedes a
+    // decoded copy of the same bytes (a line with one stray backslash decodes to itself).
+    decoded.retain(|d| (owned.start..owned.end).contains(&d.m.secret_start));
     if matches.is_empty() && decoded.is_empty() {
         return;
     }
