@@ -13,6 +13,7 @@
 //!
 //! Semver covers the command line and the output formats, not this Rust API.
 
+pub mod civil;
 pub mod cli;
 pub mod decode;
 pub mod engine;

@@ -40,16 +40,7 @@ impl Utc {
     pub fn from_unix(secs: i64, millis: u32) -> Utc {
         let days = secs.div_euclid(86_400);
         let rem = secs.rem_euclid(86_400);
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, day) = crate::civil::civil_from_days(days);
         let small = |v: i64| u32::try_from(v).unwrap_or(0);
         Utc {
             year,

@@ -167,7 +167,7 @@ pub fn rfc3339(seconds: i64, offset_minutes: i32) -> String {
     let local = seconds.saturating_add(i64::from(offset_minutes) * 60);
     let days = local.div_euclid(86_400);
     let secs = local.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = crate::civil::civil_from_days(days);
     let sign = if offset_minutes < 0 { '-' } else { '+' };
     let off = offset_minutes.unsigned_abs();
     format!(
@@ -178,21 +178,6 @@ pub fn rfc3339(seconds: i64, offset_minutes: i32) -> String {
         off / 60,
         off % 60
     )
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
-/// (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
