@@ -28,6 +28,8 @@ pub mod rotate;
 pub mod rules;
 pub mod secret;
 pub mod source;
+#[cfg(test)]
+mod testutil;
 pub mod triage;
 
 pub use error::{Error, Result};

@@ -365,21 +365,12 @@ fn mostly_printable(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::parse_rule_file;
+
     use base64::Engine as _;
 
     fn engine() -> Engine {
-        let rules = parse_rule_file(
-            "t.toml",
+        crate::testutil::engine(
             r#"
-[[rule]]
-id = "tok"
-name = "Token"
-keywords = ["tok_"]
-regex = '''\b(tok_[A-Za-z0-9]{20})\b'''
-examples = ["tok_q8Zr2mV9xK4tW7pLa1b2"]
-negative_examples = ["tok_"]
-
 [[rule]]
 id = "pw"
 name = "Password field"
@@ -389,8 +380,6 @@ examples = ['"password": "Zq8rMv2x"'] # leaksweep:allow (a made-up example)
 negative_examples = ["password"]
 "#,
         )
-        .unwrap();
-        Engine::new(rules).unwrap()
     }
 
     fn run(hay: &[u8]) -> Vec<DecodedMatch> {

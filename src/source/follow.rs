@@ -276,22 +276,10 @@ pub fn follow(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Engine;
-    use crate::rules::parse_rule_file;
-    use std::sync::Arc;
 
     fn ctx() -> ScanContext {
-        let rules = parse_rule_file(
-            "t.toml",
+        crate::testutil::context(
             r#"
-[[rule]]
-id = "tok"
-name = "Token"
-keywords = ["tok_"]
-regex = '''\b(tok_[A-Za-z0-9]{20})\b'''
-examples = ["tok_q8Zr2mV9xK4tW7pLa1b2"]
-negative_examples = ["tok_"]
-
 [[rule]]
 id = "block"
 name = "Block"
@@ -301,9 +289,8 @@ regex = '''(?s)BEGIN BLOCK\n(.{10,200}?)\nEND BLOCK'''
 examples = ["BEGIN BLOCK\nq8Zr2mV9xK4tW7pL\nEND BLOCK"]
 negative_examples = ["BEGIN BLOCK"]
 "#,
+            crate::source::CHUNK_SIZE,
         )
-        .unwrap();
-        ScanContext::new(Arc::new(Engine::new(rules).unwrap()))
     }
 
     #[test]

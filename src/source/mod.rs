@@ -657,25 +657,9 @@ pub fn scan_reader(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::parse_rule_file;
 
     fn ctx(chunk: usize) -> ScanContext {
-        let rules = parse_rule_file(
-            "t.toml",
-            r#"
-[[rule]]
-id = "tok"
-name = "Token"
-keywords = ["tok_"]
-regex = '''\b(tok_[A-Za-z0-9]{20})\b'''
-examples = ["tok_q8Zr2mV9xK4tW7pLa1b2"]
-negative_examples = ["tok_"]
-"#,
-        )
-        .unwrap();
-        let mut c = ScanContext::new(Arc::new(Engine::new(rules).unwrap()));
-        c.chunk_size = chunk;
-        c
+        crate::testutil::context("", chunk)
     }
 
     fn corpus() -> (Vec<u8>, Vec<(u64, u64)>) {

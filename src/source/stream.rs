@@ -356,27 +356,9 @@ pub fn scan_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Engine;
-    use crate::rules::parse_rule_file;
-    use std::sync::Arc;
 
     fn ctx(chunk: usize) -> ScanContext {
-        let rules = parse_rule_file(
-            "t.toml",
-            r#"
-[[rule]]
-id = "tok"
-name = "Token"
-keywords = ["tok_"]
-regex = '''\b(tok_[A-Za-z0-9]{20})\b'''
-examples = ["tok_q8Zr2mV9xK4tW7pLa1b2"]
-negative_examples = ["tok_"]
-"#,
-        )
-        .unwrap();
-        let mut c = ScanContext::new(Arc::new(Engine::new(rules).unwrap()));
-        c.chunk_size = chunk;
-        c
+        crate::testutil::context("", chunk)
     }
 
     /// A reader that returns at most `n` bytes per call, like a pipe.
