@@ -255,35 +255,31 @@ fn level(
             let (s, e) = decoded.map_range(c.encoding, len, s, e);
             (c.start + s, c.start + e)
         };
+        // A match in the decoded bytes, moved to the encoded span's offsets.
+        let remap = |m: &Match| {
+            let (start, end) = map(m.start, m.end);
+            let (secret_start, secret_end) = map(m.secret_start, m.secret_end);
+            Match {
+                start,
+                end,
+                secret_start,
+                secret_end,
+                ..*m
+            }
+        };
         for m in &matches {
             let Some(secret) = bytes.get(m.secret_start..m.secret_end) else {
                 continue;
             };
-            let (start, end) = map(m.start, m.end);
-            let (secret_start, secret_end) = map(m.secret_start, m.secret_end);
             out.push(DecodedMatch {
-                m: Match {
-                    start,
-                    end,
-                    secret_start,
-                    secret_end,
-                    ..*m
-                },
+                m: remap(m),
                 secret: secret.to_vec(),
                 how: c.encoding.as_str().to_string(),
             });
         }
         for d in inner.drain(..) {
-            let (start, end) = map(d.m.start, d.m.end);
-            let (secret_start, secret_end) = map(d.m.secret_start, d.m.secret_end);
             out.push(DecodedMatch {
-                m: Match {
-                    start,
-                    end,
-                    secret_start,
-                    secret_end,
-                    ..d.m
-                },
+                m: remap(&d.m),
                 secret: d.secret,
                 how: format!("{}+{}", c.encoding.as_str(), d.how),
             });
