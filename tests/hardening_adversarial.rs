@@ -109,19 +109,17 @@ fn issue_9_findings_flood_is_capped_and_said() {
         stderr(&o)
     );
     // Streams are capped too.
-    let mut child = bin()
-        .current_dir(dir.path())
-        .args(["scan", "-", "-f", "json", "--max-findings-per-file", "10"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut si = child.stdin.take().unwrap();
-    let feed = text.clone();
-    let w = std::thread::spawn(move || si.write_all(feed.as_bytes()));
-    let o = child.wait_with_output().unwrap();
-    w.join().unwrap().unwrap();
+    let o = output_with_stdin(
+        bin().current_dir(dir.path()).args([
+            "scan",
+            "-",
+            "-f",
+            "json",
+            "--max-findings-per-file",
+            "10",
+        ]),
+        text.clone().into_bytes(),
+    );
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["findings"].as_array().unwrap().len(), 10);
     assert_eq!(skipped(&v, "findings-capped"), 1);
@@ -290,23 +288,7 @@ fn issue_9_files_vanishing_during_a_scan_do_not_crash_it() {
 }
 
 fn git(dir: &Path, args: &[&str], stdin: Option<&str>) {
-    let mut cmd = Command::new("git");
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .args(["-c", "user.name=Ada", "-c", "user.email=ada@corp.invalid"])
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    if let (Some(mut si), Some(text)) = (child.stdin.take(), stdin) {
-        si.write_all(text.as_bytes()).unwrap();
-    }
-    let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    git_in(dir, args, stdin.map(str::as_bytes));
 }
 
 #[test]

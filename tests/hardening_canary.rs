@@ -8,7 +8,7 @@ mod common;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use base64::Engine as _;
 use common::*;
@@ -107,17 +107,7 @@ fn tree() -> TempDir {
     fs::write(d.join("blob.bin"), format!("\0\0{pat}\0")).unwrap();
     fs::write(d.join("huge.log"), format!("{}\n{pat}\n", "x".repeat(3000))).unwrap();
     let git = |args: &[&str]| {
-        let o = Command::new("git")
-            .current_dir(d)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("HOME", d)
-            .args(["-c", "user.name=Ada", "-c", "user.email=ada@corp.invalid"])
-            .args(["-c", "commit.gpgsign=false"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        git_in(d, args, None);
     };
     git(&["init", "-q", "-b", "main", "."]);
     git(&["add", "-A"]);

@@ -6,9 +6,7 @@
 mod common;
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use common::*;
 use serde_json::Value;
@@ -187,17 +185,7 @@ fn issue_9_stdin_findings_do_not_depend_on_chunk_size() {
         if let Some(c) = chunk {
             cmd.args(["--chunk-size", c]);
         }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut si = child.stdin.take().unwrap();
-        let feed = data.clone();
-        let writer = std::thread::spawn(move || si.write_all(&feed));
-        let o = child.wait_with_output().unwrap();
-        writer.join().unwrap().unwrap();
+        let o = output_with_stdin(&mut cmd, data.clone());
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
         findings(&stdout(&o))
     };
@@ -222,17 +210,7 @@ fn issue_9_git_findings_do_not_depend_on_threads() {
     let repo = dir.path().join("repo");
     fs::create_dir(&repo).unwrap();
     let git = |args: &[&str]| {
-        let o = Command::new("git")
-            .current_dir(&repo)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("HOME", dir.path())
-            .args(["-c", "user.name=Ada", "-c", "user.email=ada@corp.invalid"])
-            .args(["-c", "commit.gpgsign=false"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        git_in(&repo, args, None);
     };
     git(&["init", "-q", "-b", "main", "."]);
     for c in 0..12u64 {

@@ -87,3 +87,37 @@ pub fn postgres_url(seed: u64) -> (String, String) {
     let pw = random_alnum(seed, 18);
     (format!("postgres://app:{pw}@db.internal.corp:5432/app"), pw)
 }
+
+/// Runs `cmd` with `input` on its stdin and returns its output. stdin is written from a
+/// thread, so a large input cannot deadlock against a full stdout pipe.
+pub fn output_with_stdin(cmd: &mut Command, input: Vec<u8>) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut si = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || si.write_all(&input));
+    let o = child.wait_with_output().expect("wait");
+    writer.join().expect("stdin writer").expect("write stdin");
+    o
+}
+
+/// Runs git in `dir` hermetically (no system or global config, a fixed identity, no
+/// signing), with `input` on stdin if given; panics with git's stderr if it fails.
+pub fn git_in(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .args(["-c", "user.name=Ada", "-c", "user.email=ada@corp.invalid"])
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args);
+    let o = output_with_stdin(&mut cmd, input.unwrap_or_default().to_vec());
+    assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
+    o
+}
