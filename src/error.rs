@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 /// Errors returned by library modules.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// An I/O error on a named path.
-    #[error("{}: {source}", path.display())]
+    /// An I/O error on a named path. The OS error is part of the message and not a
+    /// `source`, so that a chain printed with `{:#}` says it once.
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The path involved.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A rule file could not be parsed.
     #[error("{origin}: invalid rule file: {message}")]
@@ -35,7 +36,7 @@ impl Error {
     pub fn io(path: &Path, source: std::io::Error) -> Error {
         Error::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         }
     }
 }

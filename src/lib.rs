@@ -19,6 +19,9 @@ pub mod decode;
 pub mod engine;
 pub mod error;
 pub mod finding;
+/// Fuzz target bodies, shared by `fuzz/` (cargo-fuzz) and `tests/hardening_fuzz.rs`; only
+/// in builds with the `fuzzing` feature, so the shipped binary carries none of it.
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod pipeline;

@@ -171,12 +171,9 @@ pub fn scan_paths(
                     s.end.bytes
                 ));
             }
-        } else if std::fs::symlink_metadata(p).is_err() {
+        } else if let Some(e) = named_path_error(p) {
             let mut a = acc.lock().expect("no thread panics while holding the lock");
-            a.errors.push(format!(
-                "{}: no such file or directory (check the path)",
-                p.display()
-            ));
+            a.errors.push(e);
         } else {
             roots.push(p.clone());
         }
@@ -215,6 +212,28 @@ pub fn scan_paths(
     };
     out.finish(started);
     out
+}
+
+/// Why a path named on the command line cannot be scanned, if it cannot: it is missing, a
+/// symbolic link to nothing (or a loop), or a directory that cannot be listed. A named input
+/// that cannot be read is an error (exit 2), while the same thing met during a walk is a
+/// skip: a gate must not pass an input it never read.
+pub fn named_path_error(p: &Path) -> Option<String> {
+    let shown = p.display();
+    if std::fs::symlink_metadata(p).is_err() {
+        return Some(format!(
+            "{shown}: no such file or directory (check the path)"
+        ));
+    }
+    match std::fs::metadata(p) {
+        Err(e) => Some(format!(
+            "{shown}: cannot follow this symbolic link: {e} (check where it points)"
+        )),
+        Ok(m) if m.is_dir() => std::fs::read_dir(p)
+            .err()
+            .map(|e| format!("{shown}: cannot read this directory: {e} (check its permissions)")),
+        Ok(_) => None,
+    }
 }
 
 fn display_path(path: &Path, strip_dot: bool) -> String {
@@ -290,6 +309,22 @@ fn visit(
                 a.findings.extend(found);
             }
             skip(item);
+        }
+        // A file named on the command line that cannot be read is an error, not a skip.
+        FileOutcome::Skipped(item) if policy.explicit && item.reason == "unreadable" => {
+            acc.lock()
+                .expect("no thread panics while holding the lock")
+                .errors
+                .push(format!(
+                    "{}: cannot read this file: {}{}",
+                    item.path,
+                    item.detail,
+                    if item.detail.contains("ermission denied") {
+                        " (check its permissions)"
+                    } else {
+                        ""
+                    }
+                ));
         }
         FileOutcome::Skipped(item) => skip(item),
     }

@@ -715,3 +715,63 @@ fn project_ignore_file_and_allowlists_apply_to_history() {
         v["summary"]
     );
 }
+
+/// Author, e-mail, summary and path of a commit are whatever its author wrote: ESC, OSC and
+/// BEL bytes in them could retitle or clear a responder's terminal and hide lines. The text
+/// report escapes them; JSON keeps them exact.
+#[test]
+fn hostile_commit_metadata_is_escaped_in_text_and_exact_in_json() {
+    let r = Repo::new();
+    let gh = github_pat(91);
+    let path = "evil\x1b[2Jname\x07.py";
+    r.write(path, &format!("T = \"{gh}\"\n"));
+    r.git(&["add", "-A"]);
+    let tree = r.git(&["write-tree"]);
+    let author = "Eve\x1b]0;pwned\x07\u{9b}31m";
+    let email = "eve\x1b[8m@example.invalid";
+    let raw = format!(
+        "tree {tree}\nauthor {author} <{email}> 1600000000 +0000\ncommitter {author} \
+         <{email}> 1600000000 +0000\n\nfix\x1b[1A\x1b[2K: all good\n"
+    );
+    let id = git_in(
+        &r.dir,
+        &[
+            "hash-object",
+            "-w",
+            "-t",
+            "commit",
+            "--literally",
+            "--stdin",
+        ],
+        Some(raw.as_bytes()),
+    );
+    let id = String::from_utf8_lossy(&id.stdout).trim().to_string();
+    r.git(&["update-ref", "refs/heads/main", &id]);
+
+    let out = r.leaksweep_in(&r.dir, &["git", "--color", "always"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    for raw in [
+        "\x1b]", "\x07", "\u{9b}", "\x1b[2J", "\x1b[1A", "\x1b[2K", "\x1b[8m",
+    ] {
+        assert!(
+            !text.contains(raw),
+            "{raw:?} reached the terminal: {text:?}"
+        );
+    }
+    for shown in [
+        "evil\\x1b[2Jname\\x07.py",
+        "Eve\\x1b]0;pwned\\x07\\u{9b}31m <eve\\x1b[8m@example.invalid>",
+        "fix\\x1b[1A\\x1b[2K: all good",
+    ] {
+        assert!(text.contains(shown), "{shown:?} not in {text:?}");
+    }
+    assert!(!stderr(&out).contains('\x1b'), "{:?}", stderr(&out));
+
+    let (v, _) = r.sweep(&[]);
+    let f = &findings(&v)[0];
+    assert_eq!(f["author"], author);
+    assert_eq!(f["email"], email);
+    assert_eq!(f["path"], path);
+    assert_eq!(f["commit_summary"], "fix\x1b[1A\x1b[2K: all good");
+}

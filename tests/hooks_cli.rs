@@ -233,23 +233,18 @@ fn issue_6_ci_gate_scans_only_the_new_commits() {
 }
 
 /// The pre-commit framework installs leaksweep from this repository (`language: rust`) and
-/// runs the hook. Needs `pre-commit` on PATH: `.ci/run` installs it; elsewhere the test says
-/// how and passes (CI=true makes a missing tool a failure).
+/// runs the hook. Needs `pre-commit` on PATH: `.ci/run` installs it.
 #[test]
+#[ignore = "needs the pre-commit framework (see TESTING.md)"]
 fn issue_6_pre_commit_framework_runs_the_hook() {
     let have = Command::new("pre-commit")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !have {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "pre-commit is not installed but CI=true: .ci/run must install it"
-        );
-        eprintln!("skipping: pre-commit not installed (pip install pre-commit)");
-        return;
-    }
+    assert!(
+        have,
+        "pre-commit is not on PATH: `pip install pre-commit` (or `bash .ci/run`, which installs it)"
+    );
     let (t, repo) = new_repo();
     let gh = github_pat(67);
     fs::write(repo.join("leak.py"), format!("T = \"{gh}\"\n")).unwrap();

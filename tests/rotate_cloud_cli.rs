@@ -133,7 +133,7 @@ fn full_cycle(d: &Path, pw: &str, case: &Case<'_>) {
 
 #[test]
 fn cli_azure_keyvault() {
-    let srv = Server::start("azure_kv.py", &[]).expect("stdlib server");
+    let srv = Server::start("azure_kv.py", &[]);
     let (dir, pw) = leak(run_seed() ^ 0xA2);
     srv.seed(json!({"tokens": ["az-cli-token"], "secrets": {
         "app-db": [{"value": pw, "contentType": "text/plain"}],
@@ -165,7 +165,7 @@ fn cli_azure_keyvault() {
 
 #[test]
 fn cli_gcp_secretmanager() {
-    let srv = Server::start("gcp_sm.py", &[]).expect("stdlib server");
+    let srv = Server::start("gcp_sm.py", &[]);
     let (dir, pw) = leak(run_seed() ^ 0x6C);
     srv.seed(json!({"tokens": ["ya29.cli"], "secrets": {
         "app-db": [{"data": pw}],
@@ -196,10 +196,9 @@ fn cli_gcp_secretmanager() {
 }
 
 #[test]
+#[ignore = "needs the Python package cryptography (see TESTING.md)"]
 fn cli_oci_vault() {
-    let Some(srv) = Server::start("oci_vault.py", &[]) else {
-        return;
-    };
+    let srv = Server::start("oci_vault.py", &[]);
     let (dir, pw) = leak(run_seed() ^ 0x0C);
     srv.seed(json!({"secrets": [
         {"name": "appdb", "content": pw},
@@ -241,7 +240,7 @@ fn cli_oci_vault() {
 
 #[test]
 fn cli_kubernetes() {
-    let srv = Server::start("kube_api.py", &[]).expect("stdlib server");
+    let srv = Server::start("kube_api.py", &[]);
     let (dir, pw) = leak(run_seed() ^ 0x8E);
     srv.seed(json!({
         "users": {"kube-cli-token": {"name": "rotator", "cluster_list_secrets": true,
@@ -290,7 +289,7 @@ fn cli_kubernetes() {
 
 #[test]
 fn cli_auth_errors_name_cause_and_fix() {
-    let srv = Server::start("azure_kv.py", &[]).expect("stdlib server");
+    let srv = Server::start("azure_kv.py", &[]);
     let (dir, pw) = leak(run_seed() ^ 0xE1);
     let d = dir.path();
     srv.seed(json!({"tokens": ["az-good"], "secrets": {"app-db": [{"value": pw}]}}));
@@ -346,7 +345,7 @@ fn cli_auth_errors_name_cause_and_fix() {
 fn cli_lost_answer_to_a_write_makes_one_version_only() {
     // Azure and GCP have no request ids: a write whose answer is lost must not be repeated
     // blindly. The write lands, the client sees a 503, and the run's retry must find it.
-    let srv = Server::start("azure_kv.py", &[]).expect("stdlib server");
+    let srv = Server::start("azure_kv.py", &[]);
     let (dir, pw) = leak(run_seed() ^ 0x105);
     let d = dir.path();
     srv.seed(json!({"tokens": ["az-lost"], "secrets": {"app-db": [{"value": pw}]}}));

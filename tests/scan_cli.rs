@@ -333,3 +333,159 @@ fn rules_test_reports_failing_examples() {
     let out = run(dir.path(), &["rules", "test"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+/// Runs `leaksweep ARGS` in `dir` as a user without special privileges, so that permission
+/// bits stop reads: directly when the tests do not run as root, and as `nobody` through
+/// `setpriv` (util-linux) when they do, as CI does. The binary is copied next to the test
+/// data so that `nobody` can run it wherever the build lives.
+fn run_unprivileged(dir: &Path, args: &[&str]) -> std::process::Output {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return run(dir, args);
+    }
+    let exe = dir.join("leaksweep-copy");
+    if !exe.exists() {
+        fs::copy(env!("CARGO_BIN_EXE_leaksweep"), &exe).unwrap();
+    }
+    std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&exe)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("setpriv (util-linux) runs the binary as nobody when the tests run as root")
+}
+
+/// A named input that cannot be read is an error (exit 2) that names it, once; the same
+/// file met in a walk is a skip. A named directory that cannot be listed is named itself,
+/// not a project file inside it.
+#[test]
+fn named_inputs_that_cannot_be_read_are_errors_and_walked_ones_are_skips() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::create_dir(d.join("tree")).unwrap();
+    fs::write(d.join("tree/locked.txt"), format!("T={}\n", github_pat(5))).unwrap();
+    fs::set_permissions(d.join("tree/locked.txt"), fs::Permissions::from_mode(0o000)).unwrap();
+    fs::write(d.join("tree/ok.txt"), "nothing\n").unwrap();
+    fs::create_dir(d.join("closed")).unwrap();
+    fs::write(d.join("closed/a.txt"), "nothing\n").unwrap();
+    fs::set_permissions(d.join("closed"), fs::Permissions::from_mode(0o000)).unwrap();
+
+    let named = run_unprivileged(d, &["scan", "tree/locked.txt", "--format", "json"]);
+    assert_eq!(named.status.code(), Some(2), "{}", stderr(&named));
+    let err = stderr(&named);
+    assert!(
+        err.contains("tree/locked.txt: cannot read this file: Permission denied"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_slice(&named.stdout).unwrap();
+    assert_eq!(v["summary"]["errors"], 1);
+
+    let walked = run_unprivileged(d, &["scan", "tree", "--format", "json"]);
+    assert_eq!(walked.status.code(), Some(0), "{}", stderr(&walked));
+    assert!(stderr(&walked).contains("skipped tree/locked.txt: unreadable"));
+
+    let closed = run_unprivileged(d, &["scan", "closed"]);
+    assert_eq!(closed.status.code(), Some(2));
+    let err = stderr(&closed);
+    assert!(
+        err.contains("closed: cannot read this directory: Permission denied"),
+        "{err}"
+    );
+    assert!(!err.contains(".leaksweepignore"), "{err}");
+    assert_eq!(err.matches("os error 13").count(), 1, "{err}");
+    fs::set_permissions(d.join("closed"), fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Read errors other than permissions, which root meets too: a named file whose read fails
+/// (`/proc/self/mem` at offset 0 answers EIO) and a named symbolic link to nothing.
+#[test]
+fn named_file_with_a_read_error_or_a_dangling_link_exits_2() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let out = run(d, &["scan", "/proc/self/mem"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("/proc/self/mem: cannot read this file"));
+
+    std::os::unix::fs::symlink("nowhere", d.join("dangling")).unwrap();
+    fs::write(d.join("ok.txt"), "nothing\n").unwrap();
+    let out = run(d, &["scan", "dangling", "ok.txt"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("dangling: cannot follow this symbolic link"),
+        "{}",
+        stderr(&out)
+    );
+    // The other named file was still scanned.
+    assert!(
+        stderr(&out).contains("leaksweep: 1 files"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Skipped binary files are named on stderr without `-v`, in one short line.
+#[test]
+fn skipped_binary_files_are_named_in_one_line() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    fs::write(d.join("logo.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    fs::write(d.join("notes.txt"), "nothing\n").unwrap();
+    let out = run(d, &["scan", "."]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(
+        err.contains("not scanned (binary or symlink): logo.png (-v names each"),
+        "{err}"
+    );
+    let out = run(d, &["scan", ".", "-q"]);
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
+/// File names come from whoever made the tree: control characters in them are escaped in
+/// the text report and on stderr, and kept exact in JSON.
+#[test]
+fn control_characters_in_file_names_are_escaped_for_the_terminal() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let gh = github_pat(77);
+    let name = "leak\x1b]0;owned\x07\x1b[2J.txt";
+    fs::write(d.join(name), format!("T = \"{gh}\"\n")).unwrap();
+    fs::write(d.join("bin\x1b[8m.png"), b"\x89PNG\r\n\x1a\n\0\0").unwrap();
+    let out = run(d, &["scan", ".", "-v", "--color", "always"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("leak\\x1b]0;owned\\x07\\x1b[2J.txt"),
+        "{text:?}"
+    );
+    assert!(!text.contains("\x1b]") && !text.contains('\x07') && !text.contains("\x1b[2J"));
+    let err = stderr(&out);
+    assert!(err.contains("bin\\x1b[8m.png"), "{err:?}");
+    assert!(!err.contains('\x1b'), "{err:?}");
+
+    let out = run(d, &["scan", ".", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["path"], name);
+}
+
+/// `completions` and `man` print what clap generates from the parser's own definition.
+#[test]
+fn completions_and_man_page_are_generated() {
+    let dir = TempDir::new().unwrap();
+    let out = run(dir.path(), &["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0));
+    let bash = stdout(&out);
+    assert!(bash.contains("_leaksweep()") && bash.contains("--max-file-size"));
+    let out = run(dir.path(), &["completions", "zsh"]);
+    assert!(stdout(&out).starts_with("#compdef leaksweep"));
+    let out = run(dir.path(), &["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    let man = stdout(&out);
+    assert!(
+        man.contains(".TH leaksweep 1") && man.contains("scan"),
+        "{man}"
+    );
+}

@@ -412,6 +412,11 @@ pub fn prepare(
     start: &Path,
     from: PathsFrom,
 ) -> anyhow::Result<Prepared> {
+    // A named directory that cannot be listed is reported as itself, before the project
+    // files inside it (`.leaksweepignore`) would be.
+    if let Some(e) = crate::pipeline::named_path_error(start).filter(|_| start.is_dir()) {
+        bail!("{e}");
+    }
     let project = load_project(&triage.config, start)?;
     let set = load_project_rules(rules_args, &project)?;
     let engine = build_engine(set.rules)?;
@@ -550,6 +555,40 @@ pub fn skip_printer(verbose: bool) -> impl Fn(&Skipped) + Sync {
     }
 }
 
+/// Names the binary files and symlinks that were skipped without a line of their own (see
+/// [`skip_printer`]), a few of them, so that a user sees what was not scanned.
+pub fn routine_skips_line(summary: &crate::finding::Summary) -> Option<String> {
+    const SHOWN: usize = 5;
+    let routine: Vec<&str> = summary
+        .skipped_files
+        .iter()
+        .filter(|s| matches!(s.reason.as_str(), "binary" | "symlink"))
+        .map(|s| s.path.as_str())
+        .collect();
+    let total: u64 = ["binary", "symlink"]
+        .iter()
+        .filter_map(|r| summary.skipped.get(*r))
+        .sum();
+    if total == 0 {
+        return None;
+    }
+    let names: Vec<&str> = routine.iter().take(SHOWN).copied().collect();
+    let mut line = if names.is_empty() {
+        format!("leaksweep: not scanned (binary or symlink): {total}")
+    } else {
+        format!(
+            "leaksweep: not scanned (binary or symlink): {}",
+            names.join(", ")
+        )
+    };
+    let shown = names.len() as u64;
+    if shown > 0 && total > shown {
+        line.push_str(&format!(" and {} more", total - shown));
+    }
+    line.push_str(" (-v names each; --format json lists them in skipped_files)");
+    Some(line)
+}
+
 /// Writes the report, the stderr summary, and returns the exit code.
 pub fn finish(ctx: &ScanContext, outcome: &ScanOutcome, out: &OutputArgs) -> anyhow::Result<i32> {
     for e in &outcome.errors {
@@ -600,6 +639,11 @@ pub fn finish(ctx: &ScanContext, outcome: &ScanOutcome, out: &OutputArgs) -> any
     let clean = outcome.findings.is_empty() && outcome.errors.is_empty();
     if !(out.quiet && clean) {
         eprintln!("{}", summary_line(outcome));
+        if !out.verbose {
+            if let Some(line) = routine_skips_line(&outcome.summary) {
+                eprintln!("{line}");
+            }
+        }
     }
     Ok(if !outcome.errors.is_empty() {
         EXIT_ERROR

@@ -1,6 +1,6 @@
 //! `leaksweep git`: history sweeps, CI ranges, pre-commit (`--staged`) and pre-push.
 
-use std::io::{self, IsTerminal, Read};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -313,11 +313,16 @@ impl ProgressBar {
                 let elapsed = scan_started.map_or(Duration::ZERO, |t| t.elapsed());
                 let line = progress_line(&p, elapsed);
                 if line != last {
-                    eprint!("\r\x1b[2K{line}");
+                    // The line is leaksweep's own counters; the prefix clears the previous one.
+                    let _ = write!(
+                        io::stderr(),
+                        "\r\x1b[2K{}",
+                        crate::report::escape::escape(&line)
+                    );
                     last = line;
                 }
             }
-            eprint!("\r\x1b[2K");
+            let _ = write!(io::stderr(), "\r\x1b[2K");
         });
         ProgressBar { stop, handle }
     }

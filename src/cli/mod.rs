@@ -3,8 +3,28 @@
 //! Exit codes: 0 nothing found, 1 findings (`--exit-code N` changes it), 2 error.
 //! `anyhow` is used here only; library modules return `leaksweep::Error`.
 
+/// Every message the CLI writes to stderr names paths, refs, authors or errors that come
+/// from scanned data, so `eprintln!` and `eprint!` are replaced, for this module and its
+/// children, by versions that escape control characters ([`crate::report::escape`]) before
+/// anything reaches the terminal. Defined before the `mod` lines so they see it; a line
+/// that must send a terminal sequence on purpose (the progress line) writes to
+/// `std::io::stderr()` itself.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {
+        ::std::eprintln!("{}", $crate::report::escape::escape_text(&::std::format!($($arg)*)))
+    };
+}
+
+/// See [`eprintln!`] above.
+macro_rules! eprint {
+    ($($arg:tt)*) => {
+        ::std::eprint!("{}", $crate::report::escape::escape_text(&::std::format!($($arg)*)))
+    };
+}
+
 pub mod baseline;
 pub mod common;
+pub mod completions;
 pub mod config;
 pub mod follow;
 pub mod git;
@@ -59,6 +79,10 @@ pub enum Command {
     /// Install or remove the git pre-commit / pre-push hook.
     #[command(subcommand)]
     Hook(hook::HookCommand),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) on stdout: `leaksweep man > leaksweep.1`.
+    Man,
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -73,6 +97,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Rotate(args) => rotate::run(&args),
         Command::Hook(cmd) => hook::run(cmd),
         Command::Redact(args) => redact::run(&args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man => completions::man(),
     };
     match result {
         Ok(code) => code,

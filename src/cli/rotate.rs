@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::finding::Finding;
 use crate::pipeline::{scan_paths, ScanPlan, DEFAULT_MAX_FILE_SIZE};
+use crate::report::escape::{escape, escape_text};
 use crate::rotate::audit::AuditLog;
 use crate::rotate::config::{self, Loaded};
 use crate::rotate::run::{ItemReport, Leak, Located, Runner};
@@ -109,6 +110,7 @@ fn read_report(path: &Path) -> anyhow::Result<Vec<ReportedFinding>> {
 
 /// Parses a report for `rotate --report` and returns how many findings it lists or the
 /// error, for the fuzz targets (`crate::fuzzing`).
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub fn fuzz_parse_report(text: &str) -> Result<usize, String> {
     parse_report(Path::new("<fuzz>"), text)
@@ -459,10 +461,10 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
                 writeln!(
                     out,
                     "  {} ({}, {}) -> {}: {}{}",
-                    p.fingerprint,
-                    p.rule,
-                    p.paths.join(", "),
-                    target,
+                    escape(&p.fingerprint),
+                    escape(&p.rule),
+                    escape(&p.paths.join(", ")),
+                    escape(&target),
                     p.action,
                     p.policy
                         .as_ref()
@@ -486,7 +488,7 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
                 writeln!(out, "{}:", if dry_run { "checks" } else { "results" })?;
             }
             for r in &all {
-                writeln!(out, "  {}", text_line(r))?;
+                writeln!(out, "  {}", escape_text(&text_line(r)))?;
             }
             out.flush()?;
         }
@@ -540,8 +542,8 @@ fn print_located(args: &RotateArgs, located: &[Located]) -> anyhow::Result<()> {
                         out,
                         "{} ({}) is not the current value of any stored secret that could be \
                          read ({} backend{} failed, see stderr)",
-                        l.fingerprint,
-                        l.rule,
+                        escape(&l.fingerprint),
+                        escape(&l.rule),
                         l.errors.len(),
                         if l.errors.len() == 1 { "" } else { "s" }
                     )?;
@@ -549,15 +551,16 @@ fn print_located(args: &RotateArgs, located: &[Located]) -> anyhow::Result<()> {
                     writeln!(
                         out,
                         "{} ({}) is not the current value of any stored secret",
-                        l.fingerprint, l.rule
+                        escape(&l.fingerprint),
+                        escape(&l.rule)
                     )?;
                 } else {
                     writeln!(
                         out,
                         "{} ({}) is the current value of {}",
-                        l.fingerprint,
-                        l.rule,
-                        l.locations.join(" and ")
+                        escape(&l.fingerprint),
+                        escape(&l.rule),
+                        escape(&l.locations.join(" and "))
                     )?;
                 }
                 for e in &l.errors {

@@ -289,6 +289,7 @@ fn level(
 
 /// The spans one decoding level looks at in `data` (base64 runs, then percent tokens and
 /// escape regions), as [`scan`] finds them; for the fuzz targets of `crate::fuzzing`.
+#[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_candidates(data: &[u8], owned_end: usize) -> Vec<(Encoding, usize, usize)> {
     let mut cands = Vec::new();
     base64run::candidates(data, owned_end, &mut cands);
@@ -302,6 +303,7 @@ pub(crate) fn fuzz_candidates(data: &[u8], owned_end: usize) -> Vec<(Encoding, u
 /// Decodes one span as `encoding`, as [`scan`] does: the decoded bytes and, for percent
 /// and escapes, the offset in `enc` of the encoded unit of each decoded byte (empty for
 /// base64); for the fuzz targets of `crate::fuzzing`.
+#[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_decode(encoding: Encoding, enc: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
     let d = match encoding {
         Encoding::Base64 => base64run::decode(enc),

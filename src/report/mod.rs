@@ -23,6 +23,7 @@
 //! `present_at_head` (and `occurrences` with `--all-occurrences`); suppressed ones add
 //! `suppressed` (the reason). `--format jsonl` writes one FINDING per line.
 
+pub mod escape;
 pub mod json;
 pub mod sarif;
 pub mod text;

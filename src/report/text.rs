@@ -1,10 +1,12 @@
-//! The text reporter, for people: findings grouped by file, short and exact.
+//! The text reporter, for people: findings grouped by file, short and exact. Every field
+//! that comes from scanned data is escaped ([`super::escape`]): this goes to a terminal.
 
 use std::io::{self, Write};
 
 use crate::finding::Finding;
 use crate::rules::Severity;
 
+use super::escape::escape;
 use super::{shown_secret, Report, ReportOptions};
 
 const RESET: &str = "\x1b[0m";
@@ -46,7 +48,7 @@ fn write_group(
             writeln!(
                 out,
                 "{}{}",
-                paint(c, &format!("{BOLD}{MAGENTA}"), &f.path),
+                paint(c, &format!("{BOLD}{MAGENTA}"), &escape(&f.path)),
                 label
             )?;
             last_path = Some(&f.path);
@@ -58,12 +60,12 @@ fn write_group(
             f.line,
             f.column,
             paint(c, severity_color(f.severity), &sev),
-            f.rule_id,
-            paint(c, BOLD, &shown_secret(f, opts)),
+            escape(&f.rule_id),
+            paint(c, BOLD, &escape(&shown_secret(f, opts))),
             paint(c, DIM, &f.fingerprint),
         )?;
         if let Some(d) = &f.decoded {
-            write!(out, "  (decoded: {d})")?;
+            write!(out, "  (decoded: {})", escape(d))?;
         }
         if let Some(r) = f.suppressed {
             write!(out, "  [suppressed: {}]", r.as_str())?;
@@ -79,10 +81,10 @@ fn write_group(
                     DIM,
                     &format!(
                         "introduced in {short} by {} <{}> on {}: {}{}",
-                        g.author,
-                        g.email,
-                        g.date,
-                        g.summary,
+                        escape(&g.author),
+                        escape(&g.email),
+                        escape(&g.date),
+                        escape(&g.summary),
                         if g.present_at_head {
                             ""
                         } else {

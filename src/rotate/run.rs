@@ -197,8 +197,8 @@ impl<'a> Runner<'a> {
     fn log(&mut self, event: Event, rec: &Record<'_>) {
         if let Err(e) = self.audit.write(event, rec) {
             eprintln!(
-                "leaksweep: warning: cannot append to the audit log {}: {e}",
-                self.audit.path().display()
+                "leaksweep: warning: cannot append to the audit log {:?}: {e}",
+                self.audit.path()
             );
         }
     }

@@ -9,7 +9,6 @@ use crate::harness::{assert_no_canary, canary, set_env, Server};
 
 fn server() -> Server {
     Server::start("gcp_sm.py", &[])
-        .expect("gcp_sm.py without --service-account needs only the stdlib")
 }
 
 fn backend(srv: &Server, var: &str, token: &str, extra: &str) -> GcpSecretManager {
@@ -284,10 +283,9 @@ fn gcp_errors_name_cause_and_fix_and_never_leak() {
 }
 
 #[test]
+#[ignore = "needs the Python package cryptography (see TESTING.md)"]
 fn gcp_service_account_key_is_exchanged_with_a_signed_jwt() {
-    let Some(srv) = Server::start("gcp_sm.py", &["--service-account"]) else {
-        return;
-    };
+    let srv = Server::start("gcp_sm.py", &["--service-account"]);
     let leaked = canary("GCS");
     let new = canary("GCT");
     srv.seed(json!({"secrets": {"db": [{"data": leaked}]}}));
