@@ -6,7 +6,7 @@
 //! is bounded by checking the peak RSS of the children this test process ran
 //! (`getrusage(RUSAGE_CHILDREN)`), which covers every leaksweep run of the file.
 //! Time is not asserted (timed tests are flaky on a shared machine); each run is bounded
-//! by `--file-timeout`, and the full-size timings are in the README table.
+//! by `--file-timeout`, and the full-size timings are in docs/benchmarks.md.
 
 mod common;
 
@@ -170,7 +170,7 @@ fn issue_9_per_file_timeout_cuts_a_slow_file_and_says_so() {
 
 #[test]
 fn issue_9_long_line_secret_at_its_end_is_found_at_the_right_column() {
-    // One 12 MiB line (above the mmap threshold and the 4 MiB chunk): the secret at its
+    // One 12 MiB line (above the streaming threshold and the 4 MiB chunk): the secret at its
     // end is found, on line 1, at its character column.
     let dir = TempDir::new().unwrap();
     let pat = github_pat(42);

@@ -1,5 +1,5 @@
 //! Issue #9: no finding lost, same answer every time. The set and order of findings must
-//! not depend on the thread count or the chunk size, for walked files, memory-mapped
+//! not depend on the thread count or the chunk size, for walked files, large (streamed)
 //! files, standard input and git history, on a corpus whose secrets straddle chunk
 //! boundaries.
 

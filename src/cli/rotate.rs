@@ -317,7 +317,7 @@ fn load_config(args: &RotateArgs) -> anyhow::Result<Loaded> {
             if !p.exists() {
                 bail!(
                     "no rotation config: add a [rotation] table to ./.leaksweep.toml or pass \
-                     --rotation-config FILE (see README, \"Rotation\")"
+                     --rotation-config FILE (see GUIDE.md, \"Rotation\")"
                 );
             }
             p

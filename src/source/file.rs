@@ -9,7 +9,7 @@
 //! # Large files are streamed, not mapped
 //! Files of at least [`STREAM_THRESHOLD`] bytes are read by the parallel stream
 //! ([`super::stream`]): a reader thread reads 256 KiB pieces while every core scans
-//! 4 MiB chunks. A memory map was measured no faster on a 1 GiB log (see the README),
+//! 4 MiB chunks. A memory map was measured no faster on a 1 GiB log (see docs/benchmarks.md),
 //! counts the whole file in the process's resident memory, and raises SIGBUS when the
 //! file is truncated while mapped (log rotation with `copytruncate`); a read just ends
 //! early, which is reported as `shrank`.

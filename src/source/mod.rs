@@ -1,6 +1,6 @@
 //! Sources: where bytes come from, and how they are cut into chunks with provenance.
 //!
-//! A source reads bytes (a walked file, a mapped file, a stream, a git blob), cuts them
+//! A source reads bytes (a walked file, a stream, a git blob), cuts them
 //! into chunks that overlap by the longest possible match, hands each chunk to the engine
 //! and turns the engine's matches into [`Finding`]s with exact paths, lines and columns.
 //! Sources never print and never decide exit codes.
@@ -457,7 +457,7 @@ fn chunk_bounds(data: &[u8], chunk: usize) -> Vec<usize> {
     bounds
 }
 
-/// Scans a whole in-memory slice (a small file, a mapped file, a blob). Slices larger
+/// Scans a whole in-memory slice (a small file read whole, a blob). Slices larger
 /// than the chunk size are cut into overlapping chunks scanned in parallel.
 ///
 /// The context's [`Limits`] apply: findings beyond the cap are dropped (the first ones by
