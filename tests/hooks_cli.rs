@@ -253,11 +253,18 @@ fn issue_6_pre_commit_framework_runs_the_hook() {
     // Reuse the release build's compiled dependencies (`.ci/run` builds it before the tests)
     // so the framework's `cargo install` only compiles leaksweep itself.
     let target = Path::new(manifest).join("target");
+    // The framework gets a HOME of its own; cargo keeps its home, so that its registry paths,
+    // and with them the compiled dependencies in `target`, stay the same.
+    let cargo_home = std::env::var_os("CARGO_HOME").map_or_else(
+        || Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cargo"),
+        std::path::PathBuf::from,
+    );
     let o = Command::new("pre-commit")
         .current_dir(&repo)
         .args(["try-repo", manifest, "leaksweep", "--verbose"])
         .env("PRE_COMMIT_HOME", t.path().join("pc-home"))
         .env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_HOME", &cargo_home)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("HOME", t.path())
         .output()
