@@ -15,6 +15,7 @@ use anyhow::{bail, Context};
 
 use crate::finding::Finding;
 use crate::pipeline::ScanOutcome;
+use crate::report::escape::escape;
 use crate::report::{json, shown_secret, Format, ReportOptions};
 use crate::source::follow::{follow, FollowEvent, FollowOptions};
 use crate::source::ScanContext;
@@ -46,16 +47,16 @@ fn write_finding(
             write!(
                 out,
                 "{}:{}:{}  {:<8} {}  {}  {}",
-                f.path,
+                escape(&f.path),
                 f.line,
                 f.column,
                 f.severity.as_str(),
-                f.rule_id,
-                shown_secret(f, opts),
+                escape(&f.rule_id),
+                escape(&shown_secret(f, opts)),
                 f.fingerprint
             )?;
             if let Some(d) = &f.decoded {
-                write!(out, "  (decoded: {d})")?;
+                write!(out, "  (decoded: {})", escape(d))?;
             }
             writeln!(out)?;
         }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use crate::engine::selfcheck;
+use crate::report::escape::escape;
 use crate::rules;
 
 use super::{EXIT_CLEAN, EXIT_FINDINGS};
@@ -51,10 +52,10 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<i32> {
                     writeln!(
                         w,
                         "{:<45} {:<8} {:<50} {}",
-                        r.spec.id,
+                        escape(&r.spec.id),
                         r.spec.severity.as_str(),
-                        r.spec.name,
-                        r.spec.keywords.join(",")
+                        escape(&r.spec.name),
+                        escape(&r.spec.keywords.join(","))
                     )?;
                 }
             }
@@ -71,7 +72,7 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<i32> {
             }
             let problems = selfcheck::check(&all);
             for p in &problems {
-                println!("{p}");
+                println!("{}", crate::report::escape::escape_text(&p.to_string()));
             }
             let examples: usize = all
                 .iter()

@@ -30,8 +30,11 @@ pub fn escape_text(s: &str) -> Cow<'_, str> {
 fn needs_escape(c: char, keep_breaks: bool) -> bool {
     match c {
         '\n' | '\t' => !keep_breaks,
-        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => true,
-        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => true,
+        // C0, DEL and C1 controls; bidirectional overrides and isolates.
+        '\u{0}'..='\u{1f}'
+        | '\u{7f}'..='\u{9f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}' => true,
         _ => false,
     }
 }
