@@ -22,6 +22,7 @@ pub mod finding;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod pipeline;
+pub mod private_fs;
 pub mod redact;
 pub mod report;
 pub mod rotate;
