@@ -319,7 +319,8 @@ fn aws_errors_name_the_cause_and_the_fix() {
     assert_exit(&out, 2);
     assert_contains(&stdout(&out), "gave up after 5 attempts");
     assert_eq!(proxy.seen.load(std::sync::atomic::Ordering::SeqCst), 5);
-    // Missing credentials: names the variable.
+    // Missing credentials: names the variable, before anything is done (every backend
+    // is built, credentials read, before the first write).
     let out = bin()
         .current_dir(d)
         .args(["rotate", "report.jsonl"])
@@ -327,7 +328,8 @@ fn aws_errors_name_the_cause_and_the_fix() {
         .output()
         .unwrap();
     assert_exit(&out, 2);
-    assert_contains(&stdout(&out), "$LSW_AWS_KEY_ID");
+    assert_contains(&stderr(&out), "$LSW_AWS_KEY_ID");
+    assert_contains(&stderr(&out), "nothing was done");
     assert_output_clean("errors", &out, &[&pw]);
 }
 
