@@ -10,7 +10,7 @@
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use zeroize::Zeroize;
 
-use super::cloud::{b64_decode, b64url};
+use super::{b64_decode, b64url};
 
 /// An RSA private key ready to sign.
 pub struct RsaSigner {

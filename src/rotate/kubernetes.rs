@@ -30,15 +30,17 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use zeroize::Zeroize;
 
-use super::cloud::{
-    b64, b64_decode, bearer_header, check_endpoint, default_max_wait, default_retries, expand_home,
-    provider_text, scrub_err, wipe_json, AuthHeaders, Http, HttpSettings, Reply, Req,
-};
+use super::cloud::{bearer_header, default_max_wait, default_retries, expand_home, scrub_err};
 use super::config::{default_locate_limit, default_timeout_ms, read_credential, CredentialHint};
-use super::http::{encode_component, status_kind};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
 };
+use crate::net::http::{
+    check_endpoint, encode_component, status_kind, AuthHeaders, Http, HttpSettings, Reply, Req,
+    ENDPOINT_HINTS,
+};
+use crate::net::{b64, b64_decode};
+use crate::scrub::{provider_text, wipe_json};
 use crate::secret::Secret;
 
 /// The annotation that records the idempotency key of the last rotation.
@@ -485,7 +487,7 @@ impl Kubernetes {
             cred: resolved.cred,
             namespaces: cfg.namespaces,
             limit: cfg.locate_limit,
-            http: Http::with_agent(name, settings, builder),
+            http: Http::with_agent(name, settings, &ENDPOINT_HINTS, builder),
         })
     }
 
@@ -558,7 +560,7 @@ impl Kubernetes {
     }
 
     fn send(&self, req: &Req, dry_run: bool) -> Result<Reply, BackendError> {
-        self.http.send(req, dry_run, &|_| self.auth())
+        self.http.send_auth(req, dry_run, &|_| self.auth())
     }
 
     fn fail(&self, reply: &Reply, verb: &str, what: &str) -> BackendError {

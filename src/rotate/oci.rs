@@ -32,16 +32,17 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
-use super::cloud::{
-    b64, b64_decode, check_endpoint, default_max_wait, default_retries, expand_home, locate_each,
-    provider_text, scrub_err, wipe_json, AuthHeaders, Http, HttpSettings, Reply, Req,
-};
+use super::cloud::{default_max_wait, default_retries, expand_home, locate_each, scrub_err};
 use super::config::{default_locate_limit, default_timeout_ms};
-use super::http::{encode_component, status_kind};
-use super::jwt::RsaSigner;
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
 };
+use crate::net::http::{
+    check_endpoint, encode_component, status_kind, AuthHeaders, Http, HttpSettings, Reply, Req,
+};
+use crate::net::jwt::RsaSigner;
+use crate::net::{b64, b64_decode};
+use crate::scrub::{provider_text, wipe_json};
 use crate::secret::Secret;
 
 /// `[rotation.backend]` settings for `kind = "oci-vault"`.
@@ -275,7 +276,7 @@ impl OciVault {
             ids: cfg.secrets,
             limit: cfg.locate_limit,
             settle: Duration::from_millis(cfg.settle_timeout_ms),
-            http: Http::new(
+            http: Http::with_settings(
                 name,
                 HttpSettings::from_ms(cfg.timeout_ms, cfg.retries, cfg.max_retry_wait_ms),
             ),
@@ -298,7 +299,7 @@ impl OciVault {
     }
 
     fn send(&self, req: &Req, dry_run: bool) -> Result<Reply, BackendError> {
-        self.http.send(req, dry_run, &|r| self.sign(r))
+        self.http.send_auth(req, dry_run, &|r| self.sign(r))
     }
 
     fn fail(&self, reply: &Reply, op: &str, what: &str, content: bool) -> BackendError {

@@ -127,19 +127,10 @@ pub fn idempotency_key(fingerprint: &str, target: &str, action: Action) -> Strin
     format!("lsw1-{}", hex::encode(&h.finalize()[..16]))
 }
 
-/// Replaces every form of `secrets` in `msg` (raw, base64, hex, ...) by `[REDACTED]`.
-pub fn scrub(msg: &str, secrets: &[&Secret]) -> String {
-    let mut out = msg.to_string();
-    for s in secrets {
-        for form in super::exec::leak_forms_pub(s) {
-            if let Ok(f) = std::str::from_utf8(&form) {
-                if !f.is_empty() && out.contains(f) {
-                    out = out.replace(f, "[REDACTED]");
-                }
-            }
-        }
-    }
-    out
+/// `msg` with every form of the values in `secrets` replaced (see `crate::scrub`).
+fn scrub(msg: &str, secrets: &[&Secret]) -> String {
+    let raw: Vec<&[u8]> = secrets.iter().map(|s| s.expose()).collect();
+    crate::scrub::scrub(msg, &raw)
 }
 
 /// Every configured backend, built, by name.
@@ -919,6 +910,6 @@ mod tests {
         let out = scrub(&m, &[&s]);
         assert!(!out.contains("Zq8Kp2Lm9Vx4Rt7W"));
         assert!(!out.contains(&hex::encode(s.expose())));
-        assert!(out.contains("[REDACTED]"));
+        assert!(out.contains(crate::scrub::MARK));
     }
 }
