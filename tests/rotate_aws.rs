@@ -336,7 +336,7 @@ fn aws_errors_name_the_cause_and_the_fix() {
 /// A request signed with leaksweep's own SigV4 signer (for test setup on the signed server).
 fn signed_sm(endpoint: &str, key_id: &str, secret: &str, op: &str, body: &Value) -> (u16, Value) {
     use leaksweep::net::sigv4::{authorization, Credentials, SignInput};
-    let now = leaksweep::rotate::clock::Utc::now().amz_date();
+    let now = leaksweep::civil::Utc::now().amz_date();
     let host = endpoint.trim_start_matches("http://").to_string();
     let target = format!("secretsmanager.{op}");
     let payload = body.to_string();

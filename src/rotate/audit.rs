@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::clock::Utc;
+use crate::civil::Utc;
 
 /// Audit events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -23,13 +23,14 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
-use super::clock::Utc;
 use super::config::{
-    default_locate_limit, default_timeout_ms, read_credential, BackendDef, CredentialHint,
+    check_locate_limit, default_locate_limit, default_timeout_ms, read_credential, BackendDef,
+    CredentialHint,
 };
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
 };
+use crate::civil::Utc;
 use crate::net::http::{Http, Request};
 use crate::net::sigv4::{authorization, Credentials, SignInput};
 use crate::scrub::wipe_json;
@@ -539,15 +540,7 @@ impl Backend for SecretsManager {
                 })?;
             for name in names {
                 seen += 1;
-                if seen > self.limit {
-                    return Err(self.err(
-                        ErrorKind::Config,
-                        format!(
-                            "more than locate_limit = {} secrets: raise locate_limit",
-                            self.limit
-                        ),
-                    ));
-                }
+                check_locate_limit(&self.name, seen, self.limit, "", "")?;
                 let cur = match self.get_current(&name) {
                     Ok(c) => c,
                     // Deleted meanwhile, or a secret without a current value.

@@ -22,12 +22,15 @@ use serde_json::{json, Map, Value};
 use zeroize::Zeroize;
 
 use super::cloud::{
-    default_max_wait, default_retries, locate_each, scrub_err, unix_now, CachedToken, TokenCache,
+    default_max_wait, default_retries, locate_each, scrub_err, CachedToken, TokenCache,
 };
-use super::config::{default_locate_limit, default_timeout_ms, read_credential, CredentialHint};
+use super::config::{
+    check_locate_limit, default_locate_limit, default_timeout_ms, read_credential, CredentialHint,
+};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
 };
+use crate::civil::unix_now;
 use crate::net::http::{
     check_endpoint, encode_component, status_kind, AuthHeaders, Http, HttpSettings, Reply, Req,
 };
@@ -603,8 +606,10 @@ impl Backend for AzureKeyVault {
                 ) {
                     names.push(n.to_string());
                 }
-                names.len() < self.limit
+                // One past the limit tells "exactly the limit" from "more".
+                names.len() <= self.limit
             })?;
+            check_locate_limit(&self.name, names.len(), self.limit, "", "")?;
         }
         locate_each(&self.name, leaked, names, str::to_string, |n| {
             let bundle = self.get(n)?;

@@ -72,13 +72,6 @@ pub(crate) fn expand_home(p: &Path) -> std::path::PathBuf {
     p.to_path_buf()
 }
 
-/// Seconds since the Unix epoch.
-pub(crate) fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// A bearer token with its expiry, cached between requests.
 pub(crate) struct CachedToken {
     pub token: Secret,
@@ -116,7 +109,7 @@ impl TokenCache {
             .lock()
             .map_err(|_| BackendError::new(backend, ErrorKind::Protocol, "token cache poisoned"))?;
         if let Some(t) = slot.as_ref() {
-            if unix_now() < t.refresh_after {
+            if crate::civil::unix_now() < t.refresh_after {
                 return Ok(bearer_header(&t.token));
             }
         }

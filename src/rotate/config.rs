@@ -116,6 +116,31 @@ pub(crate) fn default_locate_limit() -> usize {
     10_000
 }
 
+/// The one `locate_limit` policy of every backend that lists secrets: a `locate` that
+/// finds more than `limit` candidates (`seen`) fails loudly instead of comparing only the
+/// first ones, because a leaked copy beyond the limit would be left unrotated without a
+/// word. `scope` names what was listed (`""`, `" under secret/app"`), `fix` the setting
+/// that narrows it, if the backend has one.
+pub(crate) fn check_locate_limit(
+    backend: &str,
+    seen: usize,
+    limit: usize,
+    scope: &str,
+    fix: &str,
+) -> Result<(), BackendError> {
+    if seen <= limit {
+        return Ok(());
+    }
+    Err(BackendError::new(
+        backend,
+        ErrorKind::Config,
+        format!(
+            "more than locate_limit = {limit} secrets{scope}: {fix}raise locate_limit (a copy \
+             beyond the limit would be left unrotated, so locate stops here)"
+        ),
+    ))
+}
+
 /// Default `timeout_ms` of the HTTP backends.
 pub(crate) fn default_timeout_ms() -> u64 {
     10_000

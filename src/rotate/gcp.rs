@@ -29,13 +29,15 @@ use serde_json::{json, Value};
 use zeroize::Zeroize;
 
 use super::cloud::{
-    default_max_wait, default_retries, expand_home, locate_each, scrub_err, unix_now, CachedToken,
-    TokenCache,
+    default_max_wait, default_retries, expand_home, locate_each, scrub_err, CachedToken, TokenCache,
 };
-use super::config::{default_locate_limit, default_timeout_ms, read_credential, CredentialHint};
+use super::config::{
+    check_locate_limit, default_locate_limit, default_timeout_ms, read_credential, CredentialHint,
+};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
 };
+use crate::civil::unix_now;
 use crate::net::http::{
     check_endpoint, encode_component, status_kind, AuthHeaders, Http, HttpSettings, Reply, Req,
 };
@@ -540,8 +542,8 @@ impl GcpSecretManager {
                 .and_then(Value::as_str)
                 .filter(|t| !t.is_empty())
                 .map(str::to_string);
-            if token.is_none() || ids.len() >= self.limit {
-                ids.truncate(self.limit);
+            check_locate_limit(&self.name, ids.len(), self.limit, "", "")?;
+            if token.is_none() {
                 return Ok(ids);
             }
         }

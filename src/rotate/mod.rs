@@ -16,7 +16,6 @@
 
 pub mod audit;
 pub mod aws;
-pub mod clock;
 pub mod config;
 pub mod exec;
 pub mod generate;
@@ -87,6 +86,7 @@ impl std::fmt::Display for Location {
 pub mod azure;
 pub mod cloud;
 pub mod gcp;
+pub mod kubeconfig;
 pub mod kubernetes;
 pub mod oci;
 

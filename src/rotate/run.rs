@@ -19,11 +19,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::audit::{AuditLog, Event, Record};
-use super::clock::Utc;
 use super::config::{Action, Loaded};
 use super::retry::{self, RetryPolicy};
 use super::state::{Done, State};
 use super::{Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus};
+use crate::civil::Utc;
 use crate::secret::Secret;
 
 /// A leaked value to act on: a finding's identity, where it was found, and its value.

@@ -23,7 +23,8 @@ use serde_json::{json, Map, Value};
 use zeroize::Zeroize;
 
 use super::config::{
-    default_locate_limit, default_timeout_ms, read_credential, BackendDef, CredentialHint,
+    check_locate_limit, default_locate_limit, default_timeout_ms, read_credential, BackendDef,
+    CredentialHint,
 };
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
@@ -450,17 +451,13 @@ impl Backend for Vault {
                             continue;
                         }
                         read += 1;
-                        if read > self.limit {
-                            return Err(self.err(
-                                ErrorKind::Config,
-                                format!(
-                                    "more than locate_limit = {} secrets under {}: narrow \
-                                     locate_prefixes or raise locate_limit",
-                                    self.limit,
-                                    self.mounts.join(", ")
-                                ),
-                            ));
-                        }
+                        check_locate_limit(
+                            &self.name,
+                            read,
+                            self.limit,
+                            &format!(" under {}", self.mounts.join(", ")),
+                            "narrow locate_prefixes or ",
+                        )?;
                         let kv = match self.read(mount, &full) {
                             Ok(kv) => kv,
                             // Deleted between list and read, or a deleted current version.
