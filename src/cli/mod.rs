@@ -60,6 +60,10 @@ pub enum Command {
     #[command(subcommand)]
     Ignore(ignore::IgnoreCommand),
     /// Locate leaked secrets in secret stores and rotate them there (dry run by default).
+    ///
+    /// Exit codes: 0 all planned actions done (or would be, in a dry run); 2 an action
+    /// failed, the rotation config is wrong, or --execute was not confirmed; 3 a leaked
+    /// value was left unrotated (no matching route, or its finding could not be re-read).
     Rotate(rotate::RotateArgs),
     /// Install or remove the git pre-commit / pre-push hook.
     #[command(subcommand)]

@@ -1,7 +1,7 @@
 //! External rotation plugins (`kind = "exec"`): a versioned JSON-lines protocol over the
 //! plugin's stdin and stdout.
 //!
-//! The process contract (documented for plugin authors in the README, "Rotation plugins"):
+//! The process contract (documented for plugin authors in docs/rotation-plugins.md):
 //! - leaksweep runs `COMMAND... --leaksweep-plugin` in the config file's directory with a
 //!   **cleared environment** plus an allow-list (`PATH`, `HOME`, `LANG`, `TMPDIR` and the
 //!   backend's `pass_env`), in its own process group. Secret values travel **only on
