@@ -29,6 +29,41 @@ pub fn b64_decode(text: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// The PEM blocks of `pem`, in order, with their labels (`CERTIFICATE`, `PRIVATE KEY`, ...)
+/// and DER bytes; blocks whose body is not base64 are skipped. The base64 text is wiped
+/// (it may be a private key); the caller wipes the DER of keys.
+pub fn pem_blocks(pem: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use zeroize::Zeroize as _;
+    let text = String::from_utf8_lossy(pem);
+    let mut out = Vec::new();
+    let mut rest: &str = &text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let Some(after) = rest.get(start + 11..) else {
+            break;
+        };
+        let Some(label_end) = after.find("-----") else {
+            break;
+        };
+        let label = after.get(..label_end).unwrap_or("").to_string();
+        let end_marker = format!("-----END {label}-----");
+        let Some(end) = after.find(&end_marker) else {
+            break;
+        };
+        let mut body: String = after
+            .get(label_end + 5..end)
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if let Some(der) = b64_decode(&body) {
+            out.push((label, der));
+        }
+        body.zeroize();
+        rest = after.get(end + end_marker.len()..).unwrap_or("");
+    }
+    out
+}
+
 /// Base64url without padding (JWT segments).
 pub fn b64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -93,6 +128,14 @@ impl BackendError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reads_pem_blocks() {
+        let pem = b"-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nAwQF\n-----END CERTIFICATE-----\n";
+        let blocks = super::pem_blocks(pem);
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks[1].1, vec![3, 4, 5]);
+    }
+
     /// The layering rule: this plumbing serves rotation and validation and knows neither,
     /// nor the scanner.
     #[test]

@@ -11,7 +11,7 @@ use zeroize::Zeroize;
 
 use super::cloud::expand_home;
 use super::{BackendError, ErrorKind};
-use crate::net::b64_decode;
+use crate::net::{b64_decode, pem_blocks};
 use crate::scrub::wipe_json;
 use crate::secret::Secret;
 
@@ -248,38 +248,6 @@ pub(super) fn in_cluster(backend: &str) -> Result<Resolved, BackendError> {
     })
 }
 
-/// PEM blocks of `pem` with their labels.
-fn pem_blocks(pem: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let text = String::from_utf8_lossy(pem);
-    let mut out = Vec::new();
-    let mut rest: &str = &text;
-    while let Some(start) = rest.find("-----BEGIN ") {
-        let Some(after) = rest.get(start + 11..) else {
-            break;
-        };
-        let Some(label_end) = after.find("-----") else {
-            break;
-        };
-        let label = after.get(..label_end).unwrap_or("").to_string();
-        let body_start = label_end + 5;
-        let end_marker = format!("-----END {label}-----");
-        let Some(end) = after.find(&end_marker) else {
-            break;
-        };
-        let body: String = after
-            .get(body_start..end)
-            .unwrap_or("")
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        if let Some(der) = b64_decode(&body) {
-            out.push((label, der));
-        }
-        rest = after.get(end + end_marker.len()..).unwrap_or("");
-    }
-    out
-}
-
 pub(super) fn tls_config(
     backend: &str,
     ca_pem: Option<&[u8]>,
@@ -332,17 +300,4 @@ pub(super) fn tls_config(
         }
     };
     Ok(Arc::new(cfg))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_pem_blocks() {
-        let pem = b"-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nAwQF\n-----END CERTIFICATE-----\n";
-        let blocks = pem_blocks(pem);
-        assert_eq!(blocks.len(), 2);
-        assert_eq!(blocks[1].1, vec![3, 4, 5]);
-    }
 }
