@@ -189,4 +189,20 @@ mod tests {
             }
         }
     }
+
+    /// Backends never import each other: what two of them share lives in `cloud`,
+    /// `config`, `kubeconfig` or `crate::net`.
+    #[test]
+    fn backends_never_import_each_other() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rotate");
+        let backends = ["aws", "azure", "exec", "gcp", "kubernetes", "oci", "vault"];
+        for this in backends {
+            let text = std::fs::read_to_string(dir.join(format!("{this}.rs"))).unwrap();
+            for other in backends.iter().filter(|o| **o != this) {
+                for path in [format!("super::{other}::"), format!("rotate::{other}::")] {
+                    assert!(!text.contains(&path), "{this}.rs uses {path}");
+                }
+            }
+        }
+    }
 }
