@@ -24,11 +24,14 @@ pub mod finding;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod net;
 pub mod pipeline;
+pub mod private_fs;
 pub mod redact;
 pub mod report;
 pub mod rotate;
 pub mod rules;
+pub mod scrub;
 pub mod secret;
 pub mod source;
 #[cfg(test)]

@@ -322,7 +322,8 @@ fn aws_errors_name_the_cause_and_the_fix() {
     assert_exit(&out, 2);
     assert_contains(&stdout(&out), "gave up after 5 attempts");
     assert_eq!(proxy.seen.load(std::sync::atomic::Ordering::SeqCst), 5);
-    // Missing credentials: names the variable.
+    // Missing credentials: names the variable, before anything is done (every backend
+    // is built, credentials read, before the first write).
     let out = bin()
         .current_dir(d)
         .args(["rotate", "report.jsonl"])
@@ -330,14 +331,15 @@ fn aws_errors_name_the_cause_and_the_fix() {
         .output()
         .unwrap();
     assert_exit(&out, 2);
-    assert_contains(&stdout(&out), "$LSW_AWS_KEY_ID");
+    assert_contains(&stderr(&out), "$LSW_AWS_KEY_ID");
+    assert_contains(&stderr(&out), "nothing was done");
     assert_output_clean("errors", &out, &[&pw]);
 }
 
 /// A request signed with leaksweep's own SigV4 signer (for test setup on the signed server).
 fn signed_sm(endpoint: &str, key_id: &str, secret: &str, op: &str, body: &Value) -> (u16, Value) {
-    use leaksweep::rotate::sigv4::{authorization, Credentials, SignInput};
-    let now = leaksweep::rotate::clock::Utc::now().amz_date();
+    use leaksweep::net::sigv4::{authorization, Credentials, SignInput};
+    let now = leaksweep::civil::Utc::now().amz_date();
     let host = endpoint.trim_start_matches("http://").to_string();
     let target = format!("secretsmanager.{op}");
     let payload = body.to_string();

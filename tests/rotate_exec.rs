@@ -463,3 +463,241 @@ fn exec_execute_on_a_terminal_asks_for_confirmation() {
         assert_output_clean("tty", o, &[&pw]);
     }
 }
+
+/// The example plugin's store with the leaked password at `app/db`, and a config whose
+/// routes send the leak to the plugin first and then to `second` (a backend block).
+fn store_and_second_backend(d: &Path, pw: &str, second: &str) {
+    example_store(
+        d,
+        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
+    );
+    let cmd = format!(
+        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
+        example_plugin()
+    );
+    write_rotation_config(
+        d,
+        100,
+        &format!(
+            r#"
+[[rotation.backend]]
+name = "plug"
+kind = "exec"
+command = {cmd}
+
+{second}
+
+[[rotation.route]]
+rules = ["database-connection-uri"]
+backend = "plug"
+
+[[rotation.route]]
+rules = ["database-connection-uri"]
+backend = "other"
+"#
+        ),
+    );
+}
+
+/// One bad `[[rotation.backend]]` block after a good one: the whole config is checked
+/// before the first write, so the good store keeps the leaked value (it would be rotated
+/// first if backends were checked when used), and no audit log or state file appears.
+/// Each error names the config file and the line to fix.
+#[test]
+fn exec_one_bad_backend_block_stops_the_run_before_any_write() {
+    let cases = [
+        // (the second block, the line the error names, what it says)
+        (
+            "[[rotation.backend]]\nname = \"other\"\nkind = \"exec\"\ncomand = [\"x\"]",
+            14,
+            "unknown field `comand`",
+        ),
+        (
+            "[[rotation.backend]]\nname = \"other\"\nkind = \"aws-secretmanager\"",
+            11,
+            "unknown kind \"aws-secretmanager\"",
+        ),
+        (
+            "[[rotation.backend]]\nname = \"other\"\nkind = \"vault\"\naddress = \
+             \"http://127.0.0.1:1\"\ntoken = \"hvs.literal-token-in-config\"",
+            15,
+            "`token` must not be written in the config",
+        ),
+        (
+            "[[rotation.backend]]\nname = \"other\"\nkind = \"exec\"\ncommand = [\"x\"]\n\
+             timeout_ms = \"soon\"",
+            11,
+            "invalid settings for kind = \"exec\"",
+        ),
+    ];
+    for (second, line, says) in cases {
+        let dir = TempDir::new().unwrap();
+        let d = dir.path();
+        let pw = leaked_db(d, run_seed());
+        store_and_second_backend(d, &pw, second);
+        let before = fs::read(d.join("store.json")).unwrap();
+        let out = rotate(d, &["report.json", "--execute", "--yes"]);
+        assert_exit(&out, 2);
+        assert_contains(&stderr(&out), &format!(".leaksweep.toml:{line}: other: "));
+        assert_contains(&stderr(&out), says);
+        assert_contains(&stderr(&out), "nothing was done");
+        assert_eq!(
+            fs::read(d.join("store.json")).unwrap(),
+            before,
+            "{says}: the good backend was written"
+        );
+        assert!(
+            !d.join(".leaksweep").exists(),
+            "{says}: audit or state written"
+        );
+        assert!(!stderr(&out).contains("hvs.literal-token-in-config"));
+        assert_output_clean(says, &out, &[&pw]);
+    }
+}
+
+/// TOML syntax and type errors in the rotation config name `file:line`.
+#[test]
+fn exec_rotation_config_syntax_and_type_errors_name_the_line() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    leaked_db(d, run_seed());
+    for (text, want) in [
+        (
+            "[rotation]\naudit_log = \"a.jsonl\"\n\n[[rotation.backend]\nname = \"p\"\n",
+            ".leaksweep.toml:4: ",
+        ),
+        (
+            "[rotation]\nstate_file = \"s.json\"\naudit_log = 3\n",
+            ".leaksweep.toml:3: ",
+        ),
+        (
+            "[rotation]\n\n[[rotation.route]]\nbackend = \"p\"\nrulez = [\"x\"]\n",
+            ".leaksweep.toml:5: unknown key \"rulez\"",
+        ),
+    ] {
+        fs::write(d.join(".leaksweep.toml"), text).unwrap();
+        let out = rotate(d, &["report.json"]);
+        assert_exit(&out, 2);
+        assert_contains(&stderr(&out), want);
+    }
+}
+
+/// A run that found a leak but acts on none of it exits 3, dry run or not: no route
+/// matches its rule, or its history finding cannot be re-read (no repository). A gate
+/// must not read that as success (exit 0 is kept for runs that did all they planned).
+#[test]
+fn exec_leak_left_unrotated_exits_3() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    example_store(
+        d,
+        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
+    );
+    let routed = fs::read_to_string(d.join(".leaksweep.toml")).unwrap();
+    fs::write(
+        d.join(".leaksweep.toml"),
+        routed.replace(
+            "rules = [\"database-connection-uri\"]",
+            "rules = [\"github-pat\"]",
+        ),
+    )
+    .unwrap();
+    for args in [&["report.json"][..], &["report.json", "--execute", "--yes"]] {
+        let out = rotate(d, args);
+        assert_exit(&out, 3);
+        assert_contains(&stdout(&out), "no-route");
+        assert_contains(&stderr(&out), "1 leaked value left unrotated");
+        assert_output_clean("no route", &out, &[&pw]);
+    }
+    assert_eq!(store(d)["secrets"]["app/db"]["current"], 1);
+
+    // A history finding, but the directory is no repository (and no --repo).
+    fs::write(d.join(".leaksweep.toml"), routed).unwrap();
+    let report: Value =
+        serde_json::from_str(&fs::read_to_string(d.join("report.json")).unwrap()).unwrap();
+    let f = &report["findings"][0];
+    let line = json!({"rule_id": f["rule_id"], "path": "app.env", "fingerprint": f["fingerprint"],
+        "commit": "0123456789abcdef0123456789abcdef01234567"});
+    fs::write(d.join("history.jsonl"), format!("{line}\n")).unwrap();
+    let out = rotate(d, &["history.jsonl", "--execute", "--yes"]);
+    assert_exit(&out, 3);
+    assert_contains(&stderr(&out), "pass --repo DIR");
+    assert_eq!(store(d)["secrets"]["app/db"]["current"], 1);
+
+    // The same leak with its route: rotated, exit 0.
+    let out = rotate(d, &["report.json", "--execute", "--yes"]);
+    assert_exit(&out, 0);
+    assert_eq!(store(d)["secrets"]["app/db"]["current"], 2);
+}
+
+/// Locate-only runs and refused runs leave audit records; the lock file of an executing
+/// run is created 0600 like the state file.
+#[test]
+fn exec_locate_and_refused_runs_are_audited_and_the_lock_is_private() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let pw = leaked_db(d, run_seed());
+    example_store(
+        d,
+        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
+    );
+    let log = d.join(".leaksweep/rotate-audit.jsonl");
+
+    let out = rotate(d, &["report.json", "--locate"]);
+    assert_exit(&out, 0);
+    let records = audit(&log);
+    let located: Vec<&Value> = records.iter().filter(|r| r["event"] == "located").collect();
+    assert_eq!(located.len(), 1, "{records:?}");
+    assert_eq!(located[0]["target"], "plug:app/db#password");
+    assert_eq!(located[0]["action"], "locate");
+
+    // A value no store holds: a locate-only run records that the backend was asked.
+    fs::write(d.join("store.json"), json!({"secrets": {}}).to_string()).unwrap();
+    let out = rotate(d, &["report.json", "--locate"]);
+    assert_exit(&out, 0);
+    let records = audit(&log);
+    let not_located: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["event"] == "not_located")
+        .collect();
+    assert_eq!(not_located.len(), 1, "{records:?}");
+    assert_eq!(not_located[0]["backend"], "plug");
+
+    // --execute without --yes and without a terminal: refused, recorded, nothing written.
+    example_store(
+        d,
+        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
+    );
+    let out = bin()
+        .current_dir(d)
+        .args(["rotate", "report.json", "--execute"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    let records = audit(&log);
+    let refused: Vec<&Value> = records.iter().filter(|r| r["event"] == "refused").collect();
+    assert_eq!(refused.len(), 1, "{records:?}");
+    assert_eq!(refused[0]["target"], "plug:app/db#password");
+    assert_eq!(refused[0]["dry_run"], false);
+    assert_contains(refused[0]["message"].as_str().unwrap(), "pass --yes");
+    assert_eq!(store(d)["secrets"]["app/db"]["current"], 1);
+
+    let out = rotate(d, &["report.json", "--execute", "--yes"]);
+    assert_exit(&out, 0);
+    #[cfg(unix)]
+    for f in [
+        "rotate-state.json.lock",
+        "rotate-state.json",
+        "rotate-audit.jsonl",
+    ] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(d.join(".leaksweep").join(f))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{f}");
+    }
+    assert_files_clean(d, &[&pw], &["app.env", "store.json"]);
+}

@@ -399,3 +399,53 @@ fn vault_errors_name_the_cause_and_the_fix() {
     assert_contains(&stdout(&out), "wrong path or mount");
     assert_output_clean("errors", &out, &[&pw, &ro, &root]);
 }
+
+/// A good OpenBao backend and a second block with a typo (an unknown field): the run
+/// stops before the first write, so OpenBao keeps its version (checked on the server) and
+/// the error names the line to fix.
+#[test]
+#[ignore = "needs the OpenBao dev server (see TESTING.md)"]
+fn vault_one_bad_backend_block_leaves_openbao_unwritten() {
+    let (addr, root) = vault().expect("LEAKSWEEP_TEST_VAULT_ADDR: the OpenBao dev server");
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let seed = run_seed();
+    let prefix = format!("lsw-{seed:x}");
+    let pw = write_leaked_db(d, seed, ".env", "");
+    put(
+        &addr,
+        &root,
+        &format!("{prefix}/db"),
+        &json!({"password": pw}),
+    );
+    config(
+        d,
+        &addr,
+        &prefix,
+        r#"
+[[rotation.backend]]
+name = "aws"
+kind = "aws-secretsmanager"
+region = "us-east-1"
+access_key_id_env = "AWS_ACCESS_KEY_ID"
+secret_acess_key_env = "AWS_SECRET_ACCESS_KEY"
+
+[[rotation.route]]
+rules = ["database-connection-uri"]
+backend = "aws"
+"#,
+    );
+    scan_to_report(d, ".env", "report.json", &[]);
+    let out = rotate(d, &["report.json", "--execute", "--yes"], &root);
+    assert_exit(&out, 2);
+    assert_contains(&stderr(&out), ".leaksweep.toml:24: aws: ");
+    assert_contains(&stderr(&out), "unknown field `secret_acess_key_env`");
+    let (version, data) = current(&addr, &root, &format!("{prefix}/db"));
+    assert_eq!(
+        version, 1,
+        "OpenBao was written before the config was checked"
+    );
+    assert_eq!(data["password"], pw.as_str());
+    assert!(!d.join(".leaksweep").exists());
+    assert_output_clean("bad config", &out, &[&pw]);
+}

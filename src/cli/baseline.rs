@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use crate::pipeline::{scan_paths, ScanOutcome};
-use crate::triage::baseline::{now_rfc3339, Baseline};
+use crate::triage::baseline::Baseline;
 use crate::triage::config::BASELINE_FILE;
 use crate::triage::import::{self, ImportFormat};
 use crate::triage::paths::PathMap;
@@ -179,7 +179,7 @@ fn create(
     let salt = String::from_utf8_lossy(&prep.ctx.salt).into_owned();
     let mut b = Baseline::new(&salt);
     if timestamp {
-        b.created = Some(now_rfc3339());
+        b.created = Some(crate::civil::Utc::now().rfc3339_secs());
     }
     for f in &outcome.findings {
         b.add(f, &prep.triage.paths.rel(&f.path), &prep.ctx.salt);

@@ -1,7 +1,6 @@
 //! Flags shared by every scanning command (`scan`, `git`, ...) and the code that turns
 //! them into an engine, a report and an exit code.
 
-use std::fs::OpenOptions;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -522,24 +521,6 @@ pub fn context(rules: &RuleArgs, out: &OutputArgs) -> anyhow::Result<ScanContext
     Ok(p.ctx)
 }
 
-/// Creates (or truncates) a file that may hold secrets with mode 0600 before anything is
-/// written to it.
-pub fn create_private(path: &Path) -> io::Result<std::fs::File> {
-    let mut o = OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        o.mode(0o600);
-        let f = o.open(path)?;
-        // An existing file keeps its old mode on open: tighten it before writing.
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        Ok(f)
-    }
-    #[cfg(not(unix))]
-    o.open(path)
-}
-
 /// The skip callback for the pipeline: names skipped items on stderr. Binary files and
 /// symlinks are routine in a tree and named only with `--verbose`.
 pub fn skip_printer(verbose: bool) -> impl Fn(&Skipped) + Sync {
@@ -621,7 +602,7 @@ pub fn finish(ctx: &ScanContext, outcome: &ScanOutcome, out: &OutputArgs) -> any
     };
     match &out.output {
         Some(path) => {
-            let f = create_private(path)
+            let f = crate::private_fs::create(path)
                 .with_context(|| format!("creating report file {}", path.display()))?;
             let mut w = io::BufWriter::new(f);
             report::write(&mut w, out.format, &report, opts)

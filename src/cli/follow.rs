@@ -91,7 +91,7 @@ pub fn run(
     };
     let mut writer: Box<dyn Write> = match &out.output {
         Some(p) => Box::new(io::BufWriter::new(
-            common::create_private(p).with_context(|| format!("creating {}", p.display()))?,
+            crate::private_fs::create(p).with_context(|| format!("creating {}", p.display()))?,
         )),
         None => Box::new(io::stdout()),
     };

@@ -1,6 +1,7 @@
 //! The command line: flags -> plans, and the exit-code policy.
 //!
-//! Exit codes: 0 nothing found, 1 findings (`--exit-code N` changes it), 2 error.
+//! Exit codes: 0 nothing found, 1 findings (`--exit-code N` changes it), 2 error;
+//! `rotate` only: 3 a leaked value was left unrotated (see [`EXIT_NOT_ROTATED`]).
 //! `anyhow` is used here only; library modules return `leaksweep::Error`.
 
 /// Every message the CLI writes to stderr names paths, refs, authors or errors that come
@@ -43,6 +44,10 @@ pub const EXIT_CLEAN: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 /// Exit code for errors.
 pub const EXIT_ERROR: i32 = 2;
+/// Exit code of `rotate` when a leaked value was left without any action (no route
+/// matches it, or its finding could not be re-read) and nothing failed: a gate must not
+/// read "nothing rotated" as success.
+pub const EXIT_NOT_ROTATED: i32 = 3;
 
 /// leaksweep: find leaked credentials in worktrees, git history and logs.
 #[derive(Debug, Parser)]
@@ -75,6 +80,10 @@ pub enum Command {
     #[command(subcommand)]
     Ignore(ignore::IgnoreCommand),
     /// Locate leaked secrets in secret stores and rotate them there (dry run by default).
+    ///
+    /// Exit codes: 0 all planned actions done (or would be, in a dry run); 2 an action
+    /// failed, the rotation config is wrong, or --execute was not confirmed; 3 a leaked
+    /// value was left unrotated (no matching route, or its finding could not be re-read).
     Rotate(rotate::RotateArgs),
     /// Install or remove the git pre-commit / pre-push hook.
     #[command(subcommand)]

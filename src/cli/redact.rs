@@ -226,7 +226,8 @@ pub fn run(args: &RedactArgs) -> anyhow::Result<i32> {
     } else {
         let mut w: Box<dyn Write> = match &args.output {
             Some(o) => Box::new(io::BufWriter::new(
-                common::create_private(o).with_context(|| format!("creating {}", o.display()))?,
+                crate::private_fs::create(o)
+                    .with_context(|| format!("creating {}", o.display()))?,
             )),
             None => Box::new(io::BufWriter::new(io::stdout().lock())),
         };

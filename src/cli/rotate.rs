@@ -20,14 +20,14 @@ use crate::pipeline::{scan_paths, ScanPlan, DEFAULT_MAX_FILE_SIZE};
 use crate::report::escape::{escape, escape_text};
 use crate::rotate::audit::AuditLog;
 use crate::rotate::config::{self, Loaded};
-use crate::rotate::run::{ItemReport, Leak, Located, Runner};
+use crate::rotate::run::{build_backends, ItemReport, Leak, Located, Runner};
 use crate::rotate::state::State;
 use crate::secret::Secret;
 use crate::source::file::{scan_file, FileOutcome, FilePolicy, FileScratch};
 use crate::source::ScanContext;
 
 use super::common::{self, RuleArgs};
-use super::{EXIT_CLEAN, EXIT_ERROR};
+use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_NOT_ROTATED};
 
 /// Output format of `rotate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -384,6 +384,8 @@ fn text_line(r: &ItemReport) -> String {
 /// Runs `leaksweep rotate`.
 pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
     let loaded = load_config(args)?;
+    // Every backend is checked before anything is read, written or logged.
+    let backends = build_backends(&loaded).map_err(anyhow::Error::msg)?;
     let engine = common::build_engine(common::load_rules(&args.rules)?)?;
     let mut ctx = ScanContext::new(engine);
     let (leaks, warnings) = match &args.report {
@@ -420,7 +422,7 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
         Some(crate::rotate::state::lock(&state_path).map_err(anyhow::Error::msg)?)
     };
     let state = State::load(&state_path).map_err(anyhow::Error::msg)?;
-    let mut runner = Runner::new(&loaded, audit, state);
+    let mut runner = Runner::new(&loaded, backends, audit, state);
 
     if args.locate {
         let located = runner.locate(&leaks, &[]);
@@ -475,9 +477,23 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
         }
         out.flush()?;
     }
-    if !dry_run && !items.is_empty() && !args.yes && !confirm(items.len())? {
-        eprintln!("leaksweep: not confirmed: nothing was written");
-        return Ok(EXIT_ERROR);
+    if !dry_run && !items.is_empty() && !args.yes {
+        match confirm(items.len()) {
+            Ok(true) => {}
+            Ok(false) => {
+                runner.refuse(
+                    &leaks,
+                    &items,
+                    "not confirmed at the prompt: nothing was written",
+                );
+                eprintln!("leaksweep: not confirmed: nothing was written");
+                return Ok(EXIT_ERROR);
+            }
+            Err(e) => {
+                runner.refuse(&leaks, &items, &format!("{e}: nothing was written"));
+                return Err(e);
+            }
+        }
     }
     let results = runner.execute(&leaks, &items, dry_run);
     let all: Vec<&ItemReport> = notes.iter().chain(results.iter()).collect();
@@ -528,6 +544,23 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
             failed,
             runner.audit_path().display()
         );
+    }
+    // Leaks no route applies to, and reported findings that could not be re-read. (A
+    // routed store that holds no copy is not counted: there is nothing to rotate there.)
+    let no_route = notes.iter().filter(|n| n.status == "no_route").count();
+    let unread = if args.report.is_some() {
+        warnings.len()
+    } else {
+        0
+    };
+    let unrotated = no_route + unread;
+    if failed == 0 && unrotated > 0 {
+        eprintln!(
+            "leaksweep: {unrotated} leaked value{} left unrotated (no matching route, or the \
+             finding could not be re-read; see above): exit code {EXIT_NOT_ROTATED}",
+            if unrotated == 1 { "" } else { "s" },
+        );
+        return Ok(EXIT_NOT_ROTATED);
     }
     Ok(if failed > 0 { EXIT_ERROR } else { EXIT_CLEAN })
 }

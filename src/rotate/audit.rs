@@ -6,13 +6,13 @@
 //! single `write` on a file opened with `O_APPEND`, and flushed, so concurrent runs
 //! interleave whole lines and a crash loses at most the record being written.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::clock::Utc;
+use crate::civil::Utc;
 
 /// Audit events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -35,6 +35,10 @@ pub enum Event {
     Skipped,
     /// A locate query found the leaked value at a target.
     Located,
+    /// A locate-only run asked a backend, which holds no current copy of the leaked value.
+    NotLocated,
+    /// The planned action was not performed because the user did not confirm it.
+    Refused,
 }
 
 /// One audit record. Only secret-free fields exist.
@@ -99,27 +103,8 @@ impl AuditLog {
     /// Opens (creating with mode 0600) `path` for appending. Parent directories are
     /// created (mode 0700).
     pub fn open(path: &Path, run_id: &str, dry_run: bool) -> std::io::Result<AuditLog> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            create_private_dir(dir)?;
-        }
-        let mut o = OpenOptions::new();
-        o.append(true).create(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-            o.mode(0o600);
-            let f = o.open(path)?;
-            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-            return Ok(AuditLog {
-                file: f,
-                path: path.to_path_buf(),
-                run_id: run_id.to_string(),
-                dry_run,
-            });
-        }
-        #[allow(unreachable_code)]
         Ok(AuditLog {
-            file: o.open(path)?,
+            file: crate::private_fs::append(path)?,
             path: path.to_path_buf(),
             run_id: run_id.to_string(),
             dry_run,
@@ -145,34 +130,6 @@ impl AuditLog {
         self.file.write_all(&bytes)?;
         self.file.flush()
     }
-}
-
-/// Creates `dir` and its parents with mode 0700 (an existing directory is left as is).
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
-}
-
-/// Creates (or truncates) `path` with mode 0600 before anything is written to it.
-pub fn create_private_file(path: &Path) -> std::io::Result<File> {
-    let mut o = OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        o.mode(0o600);
-        let f = o.open(path)?;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        return Ok(f);
-    }
-    #[allow(unreachable_code)]
-    o.open(path)
 }
 
 #[cfg(test)]

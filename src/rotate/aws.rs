@@ -23,16 +23,17 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
-use super::clock::Utc;
 use super::config::{
-    default_locate_limit, default_timeout_ms, read_credential, BackendDef, CredentialHint,
+    check_locate_limit, default_locate_limit, default_timeout_ms, read_credential, BackendDef,
+    CredentialHint,
 };
-use super::http::{Http, Request};
-use super::sigv4::{authorization, Credentials, SignInput};
-use super::vault::wipe;
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
 };
+use crate::civil::Utc;
+use crate::net::http::{Http, Request};
+use crate::net::sigv4::{authorization, Credentials, SignInput};
+use crate::scrub::wipe_json;
 use crate::secret::Secret;
 
 #[derive(Debug, Deserialize)]
@@ -307,7 +308,7 @@ impl SecretsManager {
             .unwrap_or_default()
             .to_string();
         if let Some(mut v) = parsed {
-            wipe(&mut v);
+            wipe_json(&mut v);
         }
         Err(self.classify(reply.status, &code, &message, op, subject))
     }
@@ -385,7 +386,7 @@ impl SecretsManager {
             }
             _ if status >= 500 => (ErrorKind::Unavailable, "server error: retrying".to_string()),
             _ if status == 429 => (ErrorKind::Throttled, "throttled: backing off".to_string()),
-            _ => (super::http::status_kind(status), String::new()),
+            _ => (crate::net::http::status_kind(status), String::new()),
         };
         let msg = if hint.is_empty() {
             format!("{op} {subject}: {said}")
@@ -410,7 +411,7 @@ impl SecretsManager {
             .get("SecretBinary")
             .and_then(Value::as_str)
             .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
-        wipe(&mut v);
+        wipe_json(&mut v);
         if string.is_none() && binary.is_none() {
             return Err(self.err(
                 ErrorKind::Protocol,
@@ -471,7 +472,7 @@ impl SecretsManager {
                     .and_then(Value::as_str)
                     .map(|v| Secret::new(v.as_bytes().to_vec()));
                 let is_object = obj.is_object();
-                wipe(&mut obj);
+                wipe_json(&mut obj);
                 out.ok_or_else(|| {
                     if is_object {
                         self.err(
@@ -539,15 +540,7 @@ impl Backend for SecretsManager {
                 })?;
             for name in names {
                 seen += 1;
-                if seen > self.limit {
-                    return Err(self.err(
-                        ErrorKind::Config,
-                        format!(
-                            "more than locate_limit = {} secrets: raise locate_limit",
-                            self.limit
-                        ),
-                    ));
-                }
+                check_locate_limit(&self.name, seen, self.limit, "", "")?;
                 let cur = match self.get_current(&name) {
                     Ok(c) => c,
                     // Deleted meanwhile, or a secret without a current value.
@@ -573,7 +566,7 @@ impl Backend for SecretsManager {
                                 }
                             }
                         }
-                        wipe(&mut o);
+                        wipe_json(&mut o);
                     }
                 }
                 if let Some(b) = &cur.binary {
@@ -673,12 +666,12 @@ impl Backend for SecretsManager {
                     return Err(self.err(ErrorKind::Config, format!("{target}: the secret is not a JSON object")));
                 };
                 if !m.get(k).is_some_and(Value::is_string) {
-                    wipe(&mut obj);
+                    wipe_json(&mut obj);
                     return Err(self.err(ErrorKind::NotFound, format!("{target}: the secret has no string key {k:?}")));
                 }
                 m.insert(k.clone(), Value::String(new_text.to_string()));
                 let out = serde_json::to_string(&obj).unwrap_or_default();
-                wipe(&mut obj);
+                wipe_json(&mut obj);
                 out
             }
             (_, None) => {
@@ -712,7 +705,7 @@ impl Backend for SecretsManager {
             json!({"SecretId": id, "ClientRequestToken": token, "SecretString": new_string});
         new_string.zeroize();
         let result = self.call("PutSecretValue", &body, true, false, id);
-        wipe(&mut body);
+        wipe_json(&mut body);
         match result {
             Ok(v) => Ok(RotateOutcome {
                 status: RotateStatus::Rotated,

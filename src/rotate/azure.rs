@@ -22,14 +22,19 @@ use serde_json::{json, Map, Value};
 use zeroize::Zeroize;
 
 use super::cloud::{
-    check_endpoint, default_max_wait, default_retries, locate_each, provider_text, scrub_err,
-    unix_now, wipe_json, AuthHeaders, CachedToken, Http, HttpSettings, Reply, Req, TokenCache,
+    default_max_wait, default_retries, locate_each, scrub_err, CachedToken, TokenCache,
 };
-use super::config::{default_locate_limit, default_timeout_ms, read_credential, CredentialHint};
-use super::http::{encode_component, status_kind};
+use super::config::{
+    check_locate_limit, default_locate_limit, default_timeout_ms, read_credential, CredentialHint,
+};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
 };
+use crate::civil::unix_now;
+use crate::net::http::{
+    check_endpoint, encode_component, status_kind, AuthHeaders, Http, HttpSettings, Reply, Req,
+};
+use crate::scrub::{provider_text, wipe_json};
 use crate::secret::Secret;
 
 /// The tag that marks a version written by leaksweep with its idempotency key.
@@ -186,7 +191,7 @@ impl AzureKeyVault {
             token: TokenCache::new(),
             names: cfg.secrets,
             limit: cfg.locate_limit,
-            http: Http::new(
+            http: Http::with_settings(
                 name,
                 HttpSettings::from_ms(cfg.timeout_ms, cfg.retries, cfg.max_retry_wait_ms),
             ),
@@ -255,7 +260,7 @@ impl AzureKeyVault {
         form.zeroize();
         let reply = self
             .http
-            .send(&req, false, &|_| Ok(Vec::new()))
+            .send_auth(&req, false, &|_| Ok(Vec::new()))
             .map_err(|e| scrub_err(e, &[secret.expose()]))?;
         let mut body = reply.json();
         let result = if reply.ok() {
@@ -314,7 +319,7 @@ impl AzureKeyVault {
     }
 
     fn send(&self, req: &Req, dry_run: bool) -> Result<Reply, BackendError> {
-        self.http.send(req, dry_run, &|_| self.bearer())
+        self.http.send_auth(req, dry_run, &|_| self.bearer())
     }
 
     /// Gets the current version of `secret`; `Ok(None)` when it is disabled.
@@ -394,7 +399,7 @@ impl AzureKeyVault {
                             format!(
                                 "nextLink points outside the vault ({}): refusing to send \
                                  the token there",
-                                super::http::strip_query(n)
+                                crate::net::http::strip_query(n)
                             ),
                         ));
                     }
@@ -601,8 +606,10 @@ impl Backend for AzureKeyVault {
                 ) {
                     names.push(n.to_string());
                 }
-                names.len() < self.limit
+                // One past the limit tells "exactly the limit" from "more".
+                names.len() <= self.limit
             })?;
+            check_locate_limit(&self.name, names.len(), self.limit, "", "")?;
         }
         locate_each(&self.name, leaked, names, str::to_string, |n| {
             let bundle = self.get(n)?;

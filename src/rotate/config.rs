@@ -116,6 +116,31 @@ pub(crate) fn default_locate_limit() -> usize {
     10_000
 }
 
+/// The one `locate_limit` policy of every backend that lists secrets: a `locate` that
+/// finds more than `limit` candidates (`seen`) fails loudly instead of comparing only the
+/// first ones, because a leaked copy beyond the limit would be left unrotated without a
+/// word. `scope` names what was listed (`""`, `" under secret/app"`), `fix` the setting
+/// that narrows it, if the backend has one.
+pub(crate) fn check_locate_limit(
+    backend: &str,
+    seen: usize,
+    limit: usize,
+    scope: &str,
+    fix: &str,
+) -> Result<(), BackendError> {
+    if seen <= limit {
+        return Ok(());
+    }
+    Err(BackendError::new(
+        backend,
+        ErrorKind::Config,
+        format!(
+            "more than locate_limit = {limit} secrets{scope}: {fix}raise locate_limit (a copy \
+             beyond the limit would be left unrotated, so locate stops here)"
+        ),
+    ))
+}
+
 /// Default `timeout_ms` of the HTTP backends.
 pub(crate) fn default_timeout_ms() -> u64 {
     10_000
@@ -213,6 +238,8 @@ pub struct Loaded {
     pub routes: Vec<Route>,
     /// The config file.
     pub origin: PathBuf,
+    /// Where each backend block is written (empty if unknown).
+    backend_lines: Vec<BlockLines>,
 }
 
 impl Loaded {
@@ -226,24 +253,42 @@ impl Loaded {
             .map_or_else(|| p.to_path_buf(), |d| d.join(p))
     }
 
+    /// `file:line` of the backend block `index`, at the key an error names (a field
+    /// written but not allowed, or a literal credential), else at its header.
+    pub fn backend_at(&self, index: usize, message: &str) -> String {
+        let o = self.origin.display();
+        let Some(b) = self.backend_lines.get(index) else {
+            return o.to_string();
+        };
+        // serde and `settings` name the offending key first, in backticks.
+        let first = message.split('`').nth(1);
+        let named = b.keys.iter().find(|(k, _)| Some(k.as_str()) == first);
+        format!("{o}:{}", named.map_or(b.header, |(_, l)| *l))
+    }
+
     /// The backend definition called `name`.
     pub fn backend(&self, name: &str) -> Option<&BackendDef> {
         self.config.backends.iter().find(|b| b.name == name)
     }
 }
 
+/// The whole config file as this module reads it: only `[rotation]`; the scan tables
+/// beside it are read by triage.
+#[derive(Deserialize)]
+struct Doc {
+    #[serde(default)]
+    rotation: Option<RotationConfig>,
+}
+
 /// Parses `text` (a whole TOML file) and checks names and routes. `origin` names the file
-/// in errors.
+/// in errors, which say `file:line: ...` for TOML syntax and type errors.
 pub fn parse(text: &str, origin: &Path) -> Result<Loaded, String> {
     let o = origin.display();
-    let mut table: toml::Table =
-        toml::from_str(text).map_err(|e| format!("{o}: invalid TOML: {}", e.message()))?;
-    let rotation = table.remove("rotation").ok_or_else(|| {
+    let doc: Doc = toml::from_str(text)
+        .map_err(|e| crate::triage::config::toml_error(&o.to_string(), text, &e))?;
+    let mut config = doc.rotation.ok_or_else(|| {
         format!("{o}: no [rotation] table (add [[rotation.backend]] and [[rotation.route]])")
     })?;
-    let mut config: RotationConfig = rotation
-        .try_into()
-        .map_err(|e: toml::de::Error| format!("{o}: [rotation]: {}", e.message()))?;
     let base_dir = origin.parent().map(Path::to_path_buf).unwrap_or_default();
     for b in &mut config.backends {
         b.base_dir.clone_from(&base_dir);
@@ -299,11 +344,55 @@ pub fn parse(text: &str, origin: &Path) -> Result<Loaded, String> {
             globs,
         });
     }
+    let backend_lines = backend_lines(text, config.backends.len());
     Ok(Loaded {
         config,
         routes,
         origin: origin.to_path_buf(),
+        backend_lines,
     })
+}
+
+/// Where each `[[rotation.backend]]` block is written: its header line and the line of
+/// each `key = ...` in it, so that an error found when the backend is built (an unknown
+/// field, a literal token) names `file:line` like a TOML error does. Blocks written
+/// another way (an inline array) get no lines.
+fn backend_lines(text: &str, n: usize) -> Vec<BlockLines> {
+    let mut out: Vec<BlockLines> = Vec::new();
+    let mut inside = false;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            let name: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+            inside = name.starts_with("[[rotation.backend]]");
+            if inside {
+                out.push(BlockLines {
+                    header: i + 1,
+                    keys: Vec::new(),
+                });
+            }
+        } else if inside {
+            if let (Some(b), Some((k, _))) = (out.last_mut(), t.split_once('=')) {
+                let k = k.trim().trim_matches('"');
+                if !k.is_empty() && !k.starts_with('#') {
+                    b.keys.push((k.to_string(), i + 1));
+                }
+            }
+        }
+    }
+    if out.len() != n {
+        return Vec::new();
+    }
+    out
+}
+
+/// The lines of one `[[rotation.backend]]` block.
+#[derive(Debug, Clone, Default)]
+pub struct BlockLines {
+    /// The `[[rotation.backend]]` line.
+    header: usize,
+    /// `key = ...` lines.
+    keys: Vec<(String, usize)>,
 }
 
 /// How an error about a missing or unreadable credential tells the user to fix it.

@@ -101,45 +101,10 @@ impl Proc {
     }
 }
 
-/// The forms in which a value could be echoed back.
-pub(crate) fn leak_forms_pub(s: &Secret) -> Vec<Vec<u8>> {
-    leak_forms(s)
-}
-
-fn leak_forms(s: &Secret) -> Vec<Vec<u8>> {
-    let raw = s.expose();
-    if raw.len() < 4 {
-        return vec![raw.to_vec()];
-    }
-    let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
-    let mut forms = vec![
-        raw.to_vec(),
-        b64.trim_end_matches('=').as_bytes().to_vec(),
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(raw)
-            .into_bytes(),
-        hex::encode(raw).into_bytes(),
-        hex::encode_upper(raw).into_bytes(),
-    ];
-    if let Ok(text) = std::str::from_utf8(raw) {
-        forms.push(super::http::encode_component(text).into_bytes());
-        let json = serde_json::to_string(text).unwrap_or_default();
-        if let Some(inner) = json.get(1..json.len().saturating_sub(1)) {
-            forms.push(inner.as_bytes().to_vec());
-        }
-    }
-    forms.sort();
-    forms.dedup();
-    forms
-}
-
-/// True if `text` holds any form of any of `secrets`.
-pub fn echoes(text: &[u8], secrets: &[&Secret]) -> bool {
-    secrets.iter().any(|s| {
-        leak_forms(s)
-            .iter()
-            .any(|f| !f.is_empty() && memchr::memmem::find(text, f).is_some())
-    })
+/// True if `text` holds any form of any of `secrets` (the forms of `crate::scrub`).
+fn echoes(text: &[u8], secrets: &[&Secret]) -> bool {
+    let raw: Vec<&[u8]> = secrets.iter().map(|s| s.expose()).collect();
+    crate::scrub::echoes(text, &raw)
 }
 
 fn encode_value(s: &Secret) -> Value {
@@ -440,7 +405,7 @@ impl Exec {
         body["op"] = json!(op);
         body["deadline_ms"] = json!(u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX));
         let mut line = serde_json::to_vec(&body).unwrap_or_default();
-        super::vault::wipe(&mut body);
+        crate::scrub::wipe_json(&mut body);
         line.push(b'\n');
         let sent = proc
             .stdin

@@ -29,16 +29,21 @@ use serde_json::{json, Value};
 use zeroize::Zeroize;
 
 use super::cloud::{
-    b64, b64_decode, check_endpoint, default_max_wait, default_retries, expand_home, locate_each,
-    provider_text, scrub_err, unix_now, wipe_json, AuthHeaders, CachedToken, Http, HttpSettings,
-    Reply, Req, TokenCache,
+    default_max_wait, default_retries, expand_home, locate_each, scrub_err, CachedToken, TokenCache,
 };
-use super::config::{default_locate_limit, default_timeout_ms, read_credential, CredentialHint};
-use super::http::{encode_component, status_kind};
-use super::jwt::RsaSigner;
+use super::config::{
+    check_locate_limit, default_locate_limit, default_timeout_ms, read_credential, CredentialHint,
+};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
 };
+use crate::civil::unix_now;
+use crate::net::http::{
+    check_endpoint, encode_component, status_kind, AuthHeaders, Http, HttpSettings, Reply, Req,
+};
+use crate::net::jwt::RsaSigner;
+use crate::net::{b64, b64_decode};
+use crate::scrub::{provider_text, wipe_json};
 use crate::secret::Secret;
 
 /// `[rotation.backend]` settings for `kind = "gcp-secretmanager"`.
@@ -188,7 +193,7 @@ impl GcpSecretManager {
             ids: cfg.secrets,
             filter: cfg.filter,
             limit: cfg.locate_limit,
-            http: Http::new(
+            http: Http::with_settings(
                 name,
                 HttpSettings::from_ms(cfg.timeout_ms, cfg.retries, cfg.max_retry_wait_ms),
             ),
@@ -294,7 +299,7 @@ impl GcpSecretManager {
                 write: false,
             };
             form.zeroize();
-            let reply = self.http.send(&req, false, &|_| Ok(Vec::new()))?;
+            let reply = self.http.send_auth(&req, false, &|_| Ok(Vec::new()))?;
             let mut body = reply.json();
             let out = if reply.ok() {
                 let tok = body.get("access_token").and_then(Value::as_str);
@@ -341,7 +346,7 @@ impl GcpSecretManager {
     }
 
     fn send(&self, req: &Req, dry_run: bool) -> Result<Reply, BackendError> {
-        self.http.send(req, dry_run, &|_| self.bearer())
+        self.http.send_auth(req, dry_run, &|_| self.bearer())
     }
 
     fn secret_path(&self, id: &str) -> String {
@@ -537,8 +542,8 @@ impl GcpSecretManager {
                 .and_then(Value::as_str)
                 .filter(|t| !t.is_empty())
                 .map(str::to_string);
-            if token.is_none() || ids.len() >= self.limit {
-                ids.truncate(self.limit);
+            check_locate_limit(&self.name, ids.len(), self.limit, "", "")?;
+            if token.is_none() {
                 return Ok(ids);
             }
         }

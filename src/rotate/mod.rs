@@ -16,14 +16,11 @@
 
 pub mod audit;
 pub mod aws;
-pub mod clock;
 pub mod config;
 pub mod exec;
 pub mod generate;
-pub mod http;
 pub mod retry;
 pub mod run;
-pub mod sigv4;
 pub mod state;
 pub mod vault;
 
@@ -89,7 +86,7 @@ impl std::fmt::Display for Location {
 pub mod azure;
 pub mod cloud;
 pub mod gcp;
-pub mod jwt;
+pub mod kubeconfig;
 pub mod kubernetes;
 pub mod oci;
 
@@ -118,61 +115,8 @@ pub struct RotateOutcome {
     pub previous_version: Option<String>,
 }
 
-/// Why a backend call failed; decides retries and the hint shown to the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
-    /// Bad configuration (missing address, token file...).
-    Config,
-    /// 401: credentials missing, expired or wrong.
-    Auth,
-    /// 403: authenticated but not allowed.
-    Permission,
-    /// 404: no such secret, mount, region or project.
-    NotFound,
-    /// 409/412: a concurrent write (check-and-set failed).
-    Conflict,
-    /// Throttled (429 or the provider's own throttling error): retry with backoff.
-    Throttled,
-    /// 5xx or a transport error: retry with backoff.
-    Unavailable,
-    /// The deadline passed: the outcome is unknown, `verify` before any retry.
-    Timeout,
-    /// The backend answered something this client does not understand.
-    Protocol,
-    /// The backend does not offer this operation (e.g. [`Backend::revoke`]).
-    Unsupported,
-}
-
-impl ErrorKind {
-    /// Whether a retry with backoff may succeed.
-    pub fn retryable(self) -> bool {
-        matches!(self, ErrorKind::Throttled | ErrorKind::Unavailable)
-    }
-}
-
-/// A backend error. The message never contains a secret value.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{backend}: {message}")]
-pub struct BackendError {
-    /// The backend name.
-    pub backend: String,
-    /// The kind.
-    pub kind: ErrorKind,
-    /// What went wrong and what to do about it.
-    pub message: String,
-}
-
-impl BackendError {
-    /// A new error; `message` must not contain a secret value.
-    pub fn new(backend: &str, kind: ErrorKind, message: impl Into<String>) -> BackendError {
-        BackendError {
-            backend: backend.to_string(),
-            kind,
-            message: message.into(),
-        }
-    }
-}
+// The error shape of every service call; it lives with the HTTP client (`crate::net`).
+pub use crate::net::{BackendError, ErrorKind};
 
 /// A secret store that can find and replace leaked values.
 pub trait Backend: Send + Sync {
@@ -242,6 +186,22 @@ mod tests {
             let code = text.split("#[cfg(test)]").next().unwrap_or_default();
             for f in forbidden {
                 assert!(!code.contains(f), "{} uses {f}", path.display());
+            }
+        }
+    }
+
+    /// Backends never import each other: what two of them share lives in `cloud`,
+    /// `config`, `kubeconfig` or `crate::net`.
+    #[test]
+    fn backends_never_import_each_other() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rotate");
+        let backends = ["aws", "azure", "exec", "gcp", "kubernetes", "oci", "vault"];
+        for this in backends {
+            let text = std::fs::read_to_string(dir.join(format!("{this}.rs"))).unwrap();
+            for other in backends.iter().filter(|o| **o != this) {
+                for path in [format!("super::{other}::"), format!("rotate::{other}::")] {
+                    assert!(!text.contains(&path), "{this}.rs uses {path}");
+                }
             }
         }
     }

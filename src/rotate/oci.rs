@@ -32,16 +32,17 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
-use super::cloud::{
-    b64, b64_decode, check_endpoint, default_max_wait, default_retries, expand_home, locate_each,
-    provider_text, scrub_err, wipe_json, AuthHeaders, Http, HttpSettings, Reply, Req,
-};
-use super::config::{default_locate_limit, default_timeout_ms};
-use super::http::{encode_component, status_kind};
-use super::jwt::RsaSigner;
+use super::cloud::{default_max_wait, default_retries, expand_home, locate_each, scrub_err};
+use super::config::{check_locate_limit, default_locate_limit, default_timeout_ms};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
 };
+use crate::net::http::{
+    check_endpoint, encode_component, status_kind, AuthHeaders, Http, HttpSettings, Reply, Req,
+};
+use crate::net::jwt::RsaSigner;
+use crate::net::{b64, b64_decode};
+use crate::scrub::{provider_text, wipe_json};
 use crate::secret::Secret;
 
 /// `[rotation.backend]` settings for `kind = "oci-vault"`.
@@ -275,7 +276,7 @@ impl OciVault {
             ids: cfg.secrets,
             limit: cfg.locate_limit,
             settle: Duration::from_millis(cfg.settle_timeout_ms),
-            http: Http::new(
+            http: Http::with_settings(
                 name,
                 HttpSettings::from_ms(cfg.timeout_ms, cfg.retries, cfg.max_retry_wait_ms),
             ),
@@ -292,13 +293,13 @@ impl OciVault {
             &self.key.key_id,
             &self.key.signer,
             req,
-            &http_date(now_secs()),
+            &crate::civil::Utc::now().http_date(),
         )
         .map_err(|m| self.err(ErrorKind::Config, m))
     }
 
     fn send(&self, req: &Req, dry_run: bool) -> Result<Reply, BackendError> {
-        self.http.send(req, dry_run, &|r| self.sign(r))
+        self.http.send_auth(req, dry_run, &|r| self.sign(r))
     }
 
     fn fail(&self, reply: &Reply, op: &str, what: &str, content: bool) -> BackendError {
@@ -463,7 +464,8 @@ impl OciVault {
                 .header("opc-next-page")
                 .filter(|p| !p.is_empty())
                 .map(str::to_string);
-            if page.is_none() || out.len() >= self.limit {
+            // Reading one past the limit lets `ids` tell "exactly the limit" from "more".
+            if page.is_none() || out.len() > self.limit {
                 return Ok(out);
             }
         }
@@ -488,10 +490,16 @@ impl OciVault {
             url += &format!("&vaultId={}", encode_component(v));
         }
         let items = self.list(&url, c)?;
+        check_locate_limit(
+            &self.name,
+            items.len(),
+            self.limit,
+            " in the compartment",
+            "list the secrets to search in `secrets`, or ",
+        )?;
         Ok(items
             .iter()
             .filter_map(|s| s.get("id").and_then(Value::as_str).map(str::to_string))
-            .take(self.limit)
             .collect())
     }
 
@@ -615,31 +623,6 @@ fn split_url(url: &str) -> Option<(&str, &str)> {
     }
 }
 
-fn now_secs() -> i64 {
-    i64::try_from(super::cloud::unix_now()).unwrap_or(0)
-}
-
-/// IMF-fixdate (`Mon, 23 Nov 2026 07:50:13 GMT`) of a Unix time.
-pub fn http_date(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let tod = secs.rem_euclid(86_400);
-    let (year, month, day) = crate::civil::civil_from_days(days);
-    const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MON: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let wd = usize::try_from(days.rem_euclid(7)).unwrap_or(0);
-    let mi = usize::try_from(month - 1).unwrap_or(0);
-    format!(
-        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
-        WD.get(wd).unwrap_or(&"Thu"),
-        MON.get(mi).unwrap_or(&"Jan"),
-        tod / 3600,
-        tod % 3600 / 60,
-        tod % 60
-    )
-}
-
 impl Backend for OciVault {
     fn name(&self) -> &str {
         &self.name
@@ -744,13 +727,6 @@ impl Backend for OciVault {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn http_dates() {
-        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
-        assert_eq!(http_date(1_795_419_013), "Mon, 23 Nov 2026 07:30:13 GMT");
-        assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
-    }
 
     #[test]
     fn profiles_inherit_default() {

@@ -19,11 +19,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::audit::{AuditLog, Event, Record};
-use super::clock::Utc;
 use super::config::{Action, Loaded};
 use super::retry::{self, RetryPolicy};
 use super::state::{Done, State};
 use super::{Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus};
+use crate::civil::Utc;
 use crate::secret::Secret;
 
 /// A leaked value to act on: a finding's identity, where it was found, and its value.
@@ -72,7 +72,7 @@ pub struct ItemReport {
     /// `rotate` or `revoke`.
     pub action: &'static str,
     /// `planned`, `would_rotate`, `rotated`, `revoked`, `already_applied`, `already_done`,
-    /// `not_current`, `not_located`, `failed`.
+    /// `not_current`, `not_located`, `refused`, `failed`.
     pub status: &'static str,
     /// The idempotency key.
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -127,25 +127,47 @@ pub fn idempotency_key(fingerprint: &str, target: &str, action: Action) -> Strin
     format!("lsw1-{}", hex::encode(&h.finalize()[..16]))
 }
 
-/// Replaces every form of `secrets` in `msg` (raw, base64, hex, ...) by `[REDACTED]`.
-pub fn scrub(msg: &str, secrets: &[&Secret]) -> String {
-    let mut out = msg.to_string();
-    for s in secrets {
-        for form in super::exec::leak_forms_pub(s) {
-            if let Ok(f) = std::str::from_utf8(&form) {
-                if !f.is_empty() && out.contains(f) {
-                    out = out.replace(f, "[REDACTED]");
-                }
+/// `msg` with every form of the values in `secrets` replaced (see `crate::scrub`).
+fn scrub(msg: &str, secrets: &[&Secret]) -> String {
+    let raw: Vec<&[u8]> = secrets.iter().map(|s| s.expose()).collect();
+    crate::scrub::scrub(msg, &raw)
+}
+
+/// Every configured backend, built, by name.
+pub type Backends = BTreeMap<String, Box<dyn Backend>>;
+
+/// Builds every backend of the config **before anything is written**, and fails with all
+/// their errors at once (`file:line: backend: message`). Built lazily, a typo in the third
+/// backend would surface only after the first two stores were rotated, leaving the copies
+/// of a secret split between old and new values. Building reads settings and credentials
+/// and opens no connection (plugins start on first use).
+pub fn build_backends(loaded: &Loaded) -> Result<Backends, String> {
+    let mut built = Backends::new();
+    let mut errors = Vec::new();
+    for (i, def) in loaded.config.backends.iter().enumerate() {
+        match super::build_backend(def) {
+            Ok(b) => {
+                built.insert(def.name.clone(), b);
             }
+            Err(e) => errors.push(format!("{}: {e}", loaded.backend_at(i, &e.message))),
         }
     }
-    out
+    if errors.is_empty() {
+        Ok(built)
+    } else {
+        Err(format!(
+            "the rotation config has {} error{} (nothing was done):\n  {}",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" },
+            errors.join("\n  ")
+        ))
+    }
 }
 
 /// A run over one config.
 pub struct Runner<'a> {
     loaded: &'a Loaded,
-    backends: BTreeMap<String, Result<Box<dyn Backend>, BackendError>>,
+    backends: Backends,
     audit: AuditLog,
     state: State,
     retry: RetryPolicy,
@@ -153,11 +175,16 @@ pub struct Runner<'a> {
 }
 
 impl<'a> Runner<'a> {
-    /// A runner writing to `audit` and `state`.
-    pub fn new(loaded: &'a Loaded, audit: AuditLog, state: State) -> Runner<'a> {
+    /// A runner over `backends` (from [`build_backends`]) writing to `audit` and `state`.
+    pub fn new(
+        loaded: &'a Loaded,
+        backends: Backends,
+        audit: AuditLog,
+        state: State,
+    ) -> Runner<'a> {
         Runner {
             loaded,
-            backends: BTreeMap::new(),
+            backends,
             audit,
             state,
             retry: loaded.config.retry,
@@ -175,23 +202,14 @@ impl<'a> Runner<'a> {
         self.state.path()
     }
 
-    fn backend(&mut self, name: &str) -> Result<&dyn Backend, BackendError> {
-        if !self.backends.contains_key(name) {
-            let built = match self.loaded.backend(name) {
-                Some(def) => super::build_backend(def),
-                None => Err(BackendError::new(
-                    name,
-                    ErrorKind::Config,
-                    "no backend with this name in the config",
-                )),
-            };
-            self.backends.insert(name.to_string(), built);
-        }
-        match self.backends.get(name) {
-            Some(Ok(b)) => Ok(b.as_ref()),
-            Some(Err(e)) => Err(e.clone()),
-            None => Err(BackendError::new(name, ErrorKind::Config, "not built")),
-        }
+    fn backend(&self, name: &str) -> Result<&dyn Backend, BackendError> {
+        self.backends.get(name).map(AsRef::as_ref).ok_or_else(|| {
+            BackendError::new(
+                name,
+                ErrorKind::Config,
+                "no backend with this name in the config",
+            )
+        })
     }
 
     fn log(&mut self, event: Event, rec: &Record<'_>) {
@@ -268,10 +286,33 @@ impl<'a> Runner<'a> {
             let mut locations = Vec::new();
             let mut errors = Vec::new();
             for name in &names {
+                // `locate_one` records each place found; a locate-only run also records
+                // the backends that hold no copy and the ones that failed, so that the
+                // audit log shows every question asked.
+                let mut record = Record {
+                    action: "locate",
+                    fingerprint: &leak.fingerprint,
+                    rule: &leak.rule_id,
+                    backend: name,
+                    ..Record::default()
+                };
                 match self.locate_one(leaks, i, name) {
-                    Ok(found) => locations.extend(found.iter().map(ToString::to_string)),
+                    Ok(found) => {
+                        if found.is_empty() {
+                            record.status = Some("not_located".into());
+                            self.log(Event::NotLocated, &record);
+                        }
+                        locations.extend(found.iter().map(ToString::to_string));
+                    }
                     Err(e) if e.kind == ErrorKind::Unsupported => {}
-                    Err(e) => errors.push(scrub(&e.to_string(), &[&leak.secret])),
+                    Err(e) => {
+                        let message = scrub(&e.to_string(), &[&leak.secret]);
+                        record.status = Some("failed".into());
+                        record.error_kind = Some(e.kind);
+                        record.message = Some(message.clone());
+                        self.log(Event::Failed, &record);
+                        errors.push(message);
+                    }
                 }
             }
             out.push(Located {
@@ -488,6 +529,22 @@ impl<'a> Runner<'a> {
                 .map(|rt| rt.def.policy.describe());
         }
         Some(r)
+    }
+
+    /// Records that the planned `items` were not performed (`why`: the confirmation was
+    /// refused or could not be asked), so the audit log holds the refused run too.
+    pub fn refuse(&mut self, leaks: &[Leak], items: &[Item], why: &str) {
+        for item in items {
+            let Some(leak) = leaks.get(item.leak) else {
+                continue;
+            };
+            let Some(mut report) = self.planned(leaks, item) else {
+                continue;
+            };
+            report.status = "refused";
+            report.message = Some(why.to_string());
+            self.log_report(Event::Refused, leak, item, &report);
+        }
     }
 
     /// Executes (or, with `dry_run`, checks without writing) every item.
@@ -853,6 +910,6 @@ mod tests {
         let out = scrub(&m, &[&s]);
         assert!(!out.contains("Zq8Kp2Lm9Vx4Rt7W"));
         assert!(!out.contains(&hex::encode(s.expose())));
-        assert!(out.contains("[REDACTED]"));
+        assert!(out.contains(crate::scrub::MARK));
     }
 }

@@ -5,7 +5,6 @@
 //! completed action. It holds keys, fingerprints, targets and version ids, never values.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -114,18 +113,7 @@ impl State {
     }
 
     fn save(&self) -> std::io::Result<()> {
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            super::audit::create_private_dir(dir)?;
-        }
-        let mut tmp = self.path.clone().into_os_string();
-        tmp.push(format!(".tmp{}", std::process::id()));
-        let tmp = PathBuf::from(tmp);
-        {
-            let mut f = super::audit::create_private_file(&tmp)?;
-            f.write_all(&serde_json::to_vec_pretty(&self.file)?)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)
+        crate::private_fs::replace(&self.path, &serde_json::to_vec_pretty(&self.file)?)
     }
 }
 
@@ -135,15 +123,8 @@ pub fn lock(path: &Path) -> Result<Lock, String> {
     let mut p = path.to_path_buf().into_os_string();
     p.push(".lock");
     let p = PathBuf::from(p);
-    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-        super::audit::create_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&p)
-        .map_err(|e| format!("{}: {e}", p.display()))?;
+    // Created 0600 like the state file beside it: no one else needs to open it.
+    let f = crate::private_fs::open_keep(&p).map_err(|e| format!("{}: {e}", p.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::io::AsRawFd;

@@ -23,12 +23,14 @@ use serde_json::{json, Map, Value};
 use zeroize::Zeroize;
 
 use super::config::{
-    default_locate_limit, default_timeout_ms, read_credential, BackendDef, CredentialHint,
+    check_locate_limit, default_locate_limit, default_timeout_ms, read_credential, BackendDef,
+    CredentialHint,
 };
-use super::http::{encode_path, status_kind, Http, Request};
 use super::{
     constant_time_eq, Backend, BackendError, ErrorKind, Location, RotateOutcome, RotateStatus,
 };
+use crate::net::http::{encode_path, status_kind, Http, Request};
+use crate::scrub::wipe_json;
 use crate::secret::Secret;
 
 #[derive(Debug, Deserialize)]
@@ -77,18 +79,8 @@ struct Kv {
 impl Drop for Kv {
     fn drop(&mut self) {
         for v in self.data.values_mut() {
-            wipe(v);
+            wipe_json(v);
         }
-    }
-}
-
-/// Overwrites the strings inside a JSON value (secret values read from the store).
-pub(crate) fn wipe(v: &mut Value) {
-    match v {
-        Value::String(s) => s.zeroize(),
-        Value::Array(a) => a.iter_mut().for_each(wipe),
-        Value::Object(o) => o.values_mut().for_each(wipe),
-        _ => {}
     }
 }
 
@@ -204,8 +196,6 @@ impl Vault {
                 )
             })?
         };
-        let mut body_text = reply.body;
-        body_text.zeroize();
         if (200..300).contains(&reply.status) {
             return Ok((reply.status, value));
         }
@@ -219,7 +209,7 @@ impl Vault {
                     .collect()
             })
             .unwrap_or_default();
-        wipe(&mut value);
+        wipe_json(&mut value);
         Err(self.classify(reply.status, &errors.join("; "), method, api_path, need))
     }
 
@@ -304,20 +294,16 @@ impl Vault {
     fn token_is_valid(&self) -> bool {
         let url = format!("{}/v1/auth/token/lookup-self", self.address);
         let token = String::from_utf8_lossy(self.token.expose()).into_owned();
-        match self.http.send(&Request {
+        let req = Request {
             method: "GET",
             url: &url,
             headers: vec![("X-Vault-Token", token)],
             body: None,
             write: false,
             dry_run: false,
-        }) {
-            Ok(mut r) => {
-                let valid =
-                    r.status == 200 || (r.status == 403 && r.body.contains("error occurred"));
-                r.body.zeroize();
-                valid
-            }
+        };
+        match self.http.send(&req) {
+            Ok(r) => r.status == 200 || (r.status == 403 && r.body.contains("error occurred")),
             // Cannot tell: do not claim the token is wrong.
             Err(_) => true,
         }
@@ -358,7 +344,7 @@ impl Vault {
             .and_then(Value::as_u64)
             .unwrap_or(0);
         let Some(Value::Object(data)) = v.pointer_mut("/data/data").map(Value::take) else {
-            wipe(&mut v);
+            wipe_json(&mut v);
             return Err(self.err(
                 ErrorKind::NotFound,
                 format!(
@@ -367,7 +353,7 @@ impl Vault {
                 ),
             ));
         };
-        wipe(&mut v);
+        wipe_json(&mut v);
         Ok(Kv { version, data })
     }
 
@@ -465,17 +451,13 @@ impl Backend for Vault {
                             continue;
                         }
                         read += 1;
-                        if read > self.limit {
-                            return Err(self.err(
-                                ErrorKind::Config,
-                                format!(
-                                    "more than locate_limit = {} secrets under {}: narrow \
-                                     locate_prefixes or raise locate_limit",
-                                    self.limit,
-                                    self.mounts.join(", ")
-                                ),
-                            ));
-                        }
+                        check_locate_limit(
+                            &self.name,
+                            read,
+                            self.limit,
+                            &format!(" under {}", self.mounts.join(", ")),
+                            "narrow locate_prefixes or ",
+                        )?;
                         let kv = match self.read(mount, &full) {
                             Ok(kv) => kv,
                             // Deleted between list and read, or a deleted current version.
@@ -539,7 +521,7 @@ impl Backend for Vault {
         let api = format!("{}/data/{}", encode_path(mount), encode_path(rel));
         let need = format!("`update` on {mount}/data/{rel}");
         let result = self.call("POST", &api, Some(&body), true, false, &need);
-        wipe(&mut body);
+        wipe_json(&mut body);
         match result {
             Ok((_, v)) => {
                 let version = v.pointer("/data/version").and_then(Value::as_u64);
@@ -594,7 +576,7 @@ impl Backend for Vault {
             dry_run,
             "`update` on auth/token/lookup",
         );
-        wipe(&mut body);
+        wipe_json(&mut body);
         let accessor = match looked {
             Ok((_, v)) => v
                 .pointer("/data/accessor")
@@ -635,7 +617,7 @@ impl Backend for Vault {
             false,
             "`update` on auth/token/revoke-accessor",
         );
-        wipe(&mut body);
+        wipe_json(&mut body);
         result?;
         Ok(RotateOutcome {
             status: RotateStatus::Revoked,

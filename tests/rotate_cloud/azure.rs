@@ -289,3 +289,31 @@ fn azure_errors_name_cause_and_fix_and_never_leak() {
     );
     assert_no_canary("server log", &srv.log(), &[&leaked, &new]);
 }
+
+/// The one `locate_limit` policy: more secrets than the limit is an error that says so,
+/// not a locate that compares the first ones and misses a copy. At the limit it works.
+#[test]
+fn azure_locate_over_the_limit_fails_loudly() {
+    let srv = server();
+    let leaked = canary("AZX");
+    let mut secrets = serde_json::Map::new();
+    for i in 0..4 {
+        secrets.insert(
+            format!("a-{i}"),
+            json!([{"value": format!("unrelated-{i}")}]),
+        );
+    }
+    secrets.insert("zz-db".into(), json!([{"value": leaked}]));
+    srv.seed(json!({"tokens": ["tok-azx"], "secrets": secrets}));
+    let leaked_s = Secret::new(leaked.clone().into_bytes());
+    let e = backend(&srv, "LSW_T_AZ_LIMIT", "tok-azx", "locate_limit = 4")
+        .locate(&leaked_s)
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Config, "{e}");
+    assert!(e.message.contains("more than locate_limit = 4"), "{e}");
+    let found = backend(&srv, "LSW_T_AZ_LIMIT", "tok-azx", "locate_limit = 5")
+        .locate(&leaked_s)
+        .expect("at the limit");
+    assert_eq!(found.len(), 1);
+    assert_no_canary("limit error", &e.to_string(), &[&leaked]);
+}

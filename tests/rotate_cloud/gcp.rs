@@ -350,3 +350,31 @@ fn gcp_service_account_key_is_exchanged_with_a_signed_jwt() {
     );
     assert_no_canary("server log", &srv.log(), &[&leaked, &new]);
 }
+
+/// The one `locate_limit` policy: more secrets than the limit is an error that says so,
+/// not a locate that compares the first ones and misses a copy. At the limit it works.
+#[test]
+fn gcp_locate_over_the_limit_fails_loudly() {
+    let srv = server();
+    let leaked = canary("GCX");
+    let mut secrets = serde_json::Map::new();
+    for i in 0..4 {
+        secrets.insert(
+            format!("a-{i}"),
+            json!([{"data": format!("unrelated-{i}")}]),
+        );
+    }
+    secrets.insert("zz-db".into(), json!([{"data": leaked}]));
+    srv.seed(json!({"tokens": ["ya29.gcx"], "secrets": secrets}));
+    let leaked_s = Secret::new(leaked.clone().into_bytes());
+    let e = backend(&srv, "LSW_T_GCP_LIMIT", "ya29.gcx", "locate_limit = 4")
+        .locate(&leaked_s)
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Config, "{e}");
+    assert!(e.message.contains("more than locate_limit = 4"), "{e}");
+    let found = backend(&srv, "LSW_T_GCP_LIMIT", "ya29.gcx", "locate_limit = 5")
+        .locate(&leaked_s)
+        .expect("at the limit");
+    assert_eq!(found.len(), 1);
+    assert_no_canary("limit error", &e.to_string(), &[&leaked]);
+}

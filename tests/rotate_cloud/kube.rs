@@ -548,3 +548,31 @@ fn kube_cross_check_against_kmock() {
         &[&leaked, &new],
     );
 }
+
+/// The one `locate_limit` policy: more secrets than the limit is an error that says so,
+/// not a locate that compares the first ones and misses a copy. At the limit it works.
+#[test]
+fn kube_locate_over_the_limit_fails_loudly() {
+    let srv = server();
+    let leaked = canary("KUX");
+    let mut secrets = Vec::new();
+    for i in 0..4 {
+        secrets.push(json!({"namespace": "team-a", "name": format!("a-{i}"), "data": {"k": format!("v{i}")}}));
+    }
+    secrets.push(json!({"namespace": "team-a", "name": "zz-db", "data": {"password": leaked}}));
+    srv.seed(json!({
+        "users": {"admin-token": {"name": "admin", "rules": rw_all(), "cluster_list_secrets": true}},
+        "secrets": secrets,
+    }));
+    let leaked_s = Secret::new(leaked.clone().into_bytes());
+    let e = backend(&srv, "admin-token", "locate_limit = 4")
+        .locate(&leaked_s)
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Config, "{e}");
+    assert!(e.message.contains("more than locate_limit = 4"), "{e}");
+    let found = backend(&srv, "admin-token", "locate_limit = 5")
+        .locate(&leaked_s)
+        .expect("at the limit");
+    assert_eq!(found.len(), 1);
+    assert_no_canary("limit error", &e.to_string(), &[&leaked]);
+}

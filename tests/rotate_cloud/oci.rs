@@ -291,3 +291,29 @@ fn oci_errors_say_what_oci_users_get_wrong() {
     assert_no_canary("error messages", &messages, &[&leaked, &new]);
     assert_no_canary("server log", &srv.log(), &[&leaked, &new]);
 }
+
+/// The one `locate_limit` policy: more secrets than the limit is an error that says so,
+/// not a locate that compares the first ones and misses a copy. At the limit it works.
+#[test]
+#[ignore = "needs the contract servers' Python requirements (see TESTING.md)"]
+fn oci_locate_over_the_limit_fails_loudly() {
+    let srv = start(&[]).expect("oci_vault.py needs `cryptography` (tests/contract_servers)");
+    let leaked = canary("OCX");
+    let mut secrets = Vec::new();
+    for i in 0..4 {
+        secrets.push(json!({"name": format!("a{i}"), "content": format!("unrelated-{i}")}));
+    }
+    secrets.push(json!({"name": "zzdb", "content": leaked}));
+    srv.seed(json!({"secrets": secrets}));
+    let leaked_s = Secret::new(leaked.clone().into_bytes());
+    let e = backend(&srv, "locate_limit = 4")
+        .locate(&leaked_s)
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Config, "{e}");
+    assert!(e.message.contains("more than locate_limit = 4"), "{e}");
+    let found = backend(&srv, "locate_limit = 5")
+        .locate(&leaked_s)
+        .expect("at the limit");
+    assert_eq!(found.len(), 1);
+    assert_no_canary("limit error", &e.to_string(), &[&leaked]);
+}

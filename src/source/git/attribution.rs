@@ -152,45 +152,11 @@ pub fn commit_meta(repo: &Repository, id: Oid) -> GitProvenance {
         p.author = String::from_utf8_lossy(author.name_bytes()).into_owned();
         p.email = String::from_utf8_lossy(author.email_bytes()).into_owned();
         let when = author.when();
-        p.date = rfc3339(when.seconds(), when.offset_minutes());
+        p.date = crate::civil::rfc3339_offset(when.seconds(), when.offset_minutes());
         p.summary = c
             .summary_bytes()
             .map(|s| String::from_utf8_lossy(s).into_owned())
             .unwrap_or_default();
     }
     p
-}
-
-/// Formats a git timestamp (seconds since the epoch, UTC offset in minutes) as RFC 3339
-/// in the author's own offset: `2020-09-13T14:03:00+02:00`.
-pub fn rfc3339(seconds: i64, offset_minutes: i32) -> String {
-    let local = seconds.saturating_add(i64::from(offset_minutes) * 60);
-    let days = local.div_euclid(86_400);
-    let secs = local.rem_euclid(86_400);
-    let (y, m, d) = crate::civil::civil_from_days(days);
-    let sign = if offset_minutes < 0 { '-' } else { '+' };
-    let off = offset_minutes.unsigned_abs();
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60,
-        off / 60,
-        off % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rfc3339;
-
-    #[test]
-    fn dates() {
-        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00+00:00");
-        // 2020-09-13T12:26:40Z, shown at +02:00 and -05:30.
-        assert_eq!(rfc3339(1_600_000_000, 120), "2020-09-13T14:26:40+02:00");
-        assert_eq!(rfc3339(1_600_000_000, -330), "2020-09-13T06:56:40-05:30");
-        assert_eq!(rfc3339(951_782_400, 0), "2000-02-29T00:00:00+00:00");
-        assert_eq!(rfc3339(-86_400, 0), "1969-12-31T00:00:00+00:00");
-    }
 }

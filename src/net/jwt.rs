@@ -10,7 +10,7 @@
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use zeroize::Zeroize;
 
-use super::cloud::{b64_decode, b64url};
+use super::b64url;
 
 /// An RSA private key ready to sign.
 pub struct RsaSigner {
@@ -35,10 +35,13 @@ impl RsaSigner {
                     .into(),
             );
         }
-        let (label, mut der) = pem_block(text).ok_or(
-            "no PEM private key found (expected -----BEGIN PRIVATE KEY----- or \
+        let (label, mut der) = super::pem_blocks(text.as_bytes())
+            .into_iter()
+            .next()
+            .ok_or(
+                "no PEM private key found (expected -----BEGIN PRIVATE KEY----- or \
              -----BEGIN RSA PRIVATE KEY-----)",
-        )?;
+            )?;
         let key = match label.as_str() {
             "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&der),
             "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der),
@@ -86,25 +89,6 @@ impl RsaSigner {
         let sig = self.sign(signing_input.as_bytes())?;
         Ok(format!("{signing_input}.{}", b64url(&sig)))
     }
-}
-
-/// The first PEM block: its label and DER bytes.
-fn pem_block(text: &str) -> Option<(String, Vec<u8>)> {
-    let start = text.find("-----BEGIN ")?;
-    let rest = text.get(start + 11..)?;
-    let label_end = rest.find("-----")?;
-    let label = rest.get(..label_end)?.to_string();
-    let body = rest.get(label_end + 5..)?;
-    let end_marker = format!("-----END {label}-----");
-    let end = body.find(&end_marker)?;
-    let mut b64: String = body
-        .get(..end)?
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let der = b64_decode(&b64);
-    b64.zeroize();
-    Some((label, der?))
 }
 
 #[cfg(test)]
