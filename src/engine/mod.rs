@@ -522,6 +522,29 @@ negative_examples = ["key"]
     }
 
     #[test]
+    fn alternate_secret_groups_stand_in_for_the_secret_group() {
+        let e = engine(
+            r#"
+[[rule]]
+id = "pw"
+name = "pw"
+keywords = ["-p "]
+regex = '''-p (?:"(?P<secret>[^"]+)"|(?P<secret_alt1>\S+))'''
+"#,
+        );
+        let cases: [(&[u8], &[u8]); 2] = [
+            (b"run -p \"two words\"", b"two words"),
+            (b"run -p bare9x", b"bare9x"),
+        ];
+        for (hay, want) in cases {
+            let mut out = Vec::new();
+            e.scan(hay, hay.len(), None, &mut Scratch::default(), &mut out);
+            assert_eq!(out.len(), 1);
+            assert_eq!(&hay[out[0].secret_start..out[0].secret_end], want);
+        }
+    }
+
+    #[test]
     fn placeholder_is_dropped() {
         let e = engine(RULES);
         let mut out = Vec::new();

@@ -89,7 +89,19 @@ pub fn is_template_value(secret: &[u8]) -> bool {
     }
     let wrapped =
         |a: &[u8], b: &[u8]| s.len() > a.len() + b.len() && s.starts_with(a) && s.ends_with(b);
-    if wrapped(b"@", b"@") || wrapped(b"__", b"__") || wrapped(b"{", b"}") || wrapped(b"(", b")") {
+    // `{password}` is a format-string slot; `{AQAAABAAAAAQ...=}` (Jenkins, Maven) is an
+    // encrypted value, reported: only a short identifier inside braces is a template.
+    let identifier = |inner: &[u8]| {
+        inner.len() <= 48
+            && inner
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b' '))
+    };
+    if wrapped(b"@", b"@")
+        || wrapped(b"__", b"__")
+        || (wrapped(b"{", b"}") && identifier(&s[1..s.len() - 1]))
+        || wrapped(b"(", b")")
+    {
         return true;
     }
     if s.iter()
@@ -193,7 +205,13 @@ regex = 'x'
         ] {
             assert!(is_template_value(t.as_bytes()), "{t}");
         }
-        for v in ["hunter2", "s3cr3t!", "P@ssw0rd2019", "(x"] {
+        for v in [
+            "hunter2",
+            "s3cr3t!",
+            "P@ssw0rd2019",
+            "(x",
+            "{AQAAABAAAAAQ8fGx0Lz0kK1Rm3y8Zq4W9eM2vB5nX7cJ6hD1sL3aP0=}",
+        ] {
             assert!(!is_template_value(v.as_bytes()), "{v}");
         }
     }
