@@ -156,6 +156,24 @@ const FILES: &[(&str, &str, &str, &str)] = &[
         "rails-database",
         "railspw",
     ),
+    (
+        "services/api/.env",
+        "# local settings\nDATABASE_HOST=localhost\nREDIS_PASSWORD=redispw\nSESSION_TTL=3600\n",
+        "dotenv",
+        "redispw",
+    ),
+    (
+        "infra/envs/prod.auto.tfvars",
+        "# prod\nregion      = \"eu-west-1\"\ndb_password = \"tfpw99\"\n",
+        "terraform-tfvars",
+        "tfpw99",
+    ),
+    (
+        "var/lib/jenkins/credentials.xml",
+        "<list>\n  <entry>\n    <password>{AQAAABAAAAAQxYz+Abc/Def0123456789=}</password>\n  </entry>\n</list>\n",
+        "jenkins-credentials",
+        "{AQAAABAAAAAQxYz+Abc/Def0123456789=}",
+    ),
 ];
 
 /// The same slots, empty or holding template references: nothing to report.
@@ -189,6 +207,11 @@ const CLEAN: &[(&str, &str)] = &[
         "tpl/config/database.yml",
         "production:\n  password: <%= ENV['DB_PASSWORD'] %>\n",
     ),
+    (
+        "services/api/.env.example",
+        "REDIS_PASSWORD=redispw\nSESSION_TTL=3600\n",
+    ),
+    ("infra/envs/dev.tfvars", "db_password = \"\"\n"),
     // The same low-entropy lines outside credential files are not secrets.
     (
         "docs/netrc-howto.md",
