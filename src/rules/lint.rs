@@ -122,7 +122,7 @@ fn lint_paths(s: &super::RuleSpec, say: &mut dyn FnMut(String)) {
         }
         return;
     }
-    if s.file_type.as_deref().is_none_or(|t| t.trim().is_empty()) {
+    if s.file_type.as_deref().unwrap_or_default().trim().is_empty() {
         say("a path-scoped rule needs a file_type (shown with its findings)".into());
     }
     let mut globs = Vec::new();
