@@ -9,6 +9,7 @@
 //! compiled eagerly by [`Engine::new`] so that a bad regex is an error before any scan.
 
 pub mod allow;
+pub mod pathscope;
 pub mod prefilter;
 pub mod selfcheck;
 pub mod validate;
@@ -24,6 +25,7 @@ use regex_automata::{Input, PatternID};
 use crate::rules::lint::Problem;
 use crate::rules::{LoadedRule, RuleSpec};
 use allow::{AllowInput, CompiledAllow};
+use pathscope::{PathCache, PathRules};
 use prefilter::Prefilter;
 use validate::Validator;
 
@@ -56,6 +58,9 @@ pub struct Match {
 struct Compiled {
     regex: Regex,
     secret_group: usize,
+    /// Groups named `secret_alt1`, `secret_alt2`, ...: the other branches of an
+    /// alternation that holds the secret in one of several forms (`"quoted"` or bare).
+    alt_groups: Vec<usize>,
     allows: Vec<CompiledAllow>,
 }
 
@@ -151,6 +156,12 @@ fn compile(spec: &RuleSpec) -> Result<Compiled, String> {
             .position(|n| *n == Some("secret"))
             .unwrap_or(usize::from(names.len() > 1)),
     };
+    let alt_groups = names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.is_some_and(|n| n.starts_with("secret_alt")))
+        .map(|(i, _)| i)
+        .collect();
     let allows = spec
         .allow
         .iter()
@@ -159,6 +170,7 @@ fn compile(spec: &RuleSpec) -> Result<Compiled, String> {
     Ok(Compiled {
         regex,
         secret_group,
+        alt_groups,
         allows,
     })
 }
@@ -169,6 +181,7 @@ pub struct Scratch {
     windows: Vec<Vec<(usize, usize)>>,
     touched: Vec<usize>,
     locs: Vec<Option<Captures>>,
+    paths: PathCache,
 }
 
 /// The detection engine: compiled rules plus the keyword prefilter.
@@ -176,6 +189,7 @@ pub struct Scratch {
 pub struct Engine {
     rules: Vec<Rule>,
     prefilter: Prefilter,
+    path_rules: Option<PathRules>,
 }
 
 impl Engine {
@@ -209,7 +223,7 @@ impl Engine {
             }
         }
         for rule in &out {
-            if rule.spec.keywords.is_empty() {
+            if rule.spec.keywords.is_empty() && rule.spec.paths.is_empty() {
                 errors.push(Problem {
                     origin: rule.origin.clone(),
                     rule_id: rule.spec.id.clone(),
@@ -222,7 +236,30 @@ impl Engine {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let keywords: Vec<Vec<String>> = out.iter().map(|r| r.spec.keywords.clone()).collect();
+        let path_rules = PathRules::new(
+            out.iter()
+                .enumerate()
+                .filter(|(_, r)| !r.spec.paths.is_empty())
+                .map(|(i, r)| (i, &r.spec)),
+        )
+        .map_err(|(r, message)| {
+            vec![Problem {
+                origin: out[r].origin.clone(),
+                rule_id: out[r].spec.id.clone(),
+                message,
+            }]
+        })?;
+        // Path-scoped rules stay out of the keyword automaton: their paths select them.
+        let keywords: Vec<Vec<String>> = out
+            .iter()
+            .map(|r| {
+                if r.spec.paths.is_empty() {
+                    r.spec.keywords.clone()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
         let prefilter = Prefilter::new(&keywords).map_err(|message| {
             vec![Problem {
                 origin: "(all rules)".into(),
@@ -233,6 +270,7 @@ impl Engine {
         Ok(Engine {
             rules: out,
             prefilter,
+            path_rules,
         })
     }
 
@@ -272,6 +310,12 @@ impl Engine {
                 _ => list.push(w),
             }
         });
+        if let (Some(pr), Some(path)) = (&self.path_rules, path) {
+            for &r in pr.active(path, &mut scratch.paths) {
+                windows[r].push((0, hay.len()));
+                touched.push(r);
+            }
+        }
         let first = out.len();
         touched.sort_unstable();
         // Rules are compiled the first time a keyword of theirs hits. A file that wakes
@@ -336,6 +380,7 @@ impl Engine {
             }
             let Some((ss, se)) = locs
                 .get_group(compiled.secret_group)
+                .or_else(|| compiled.alt_groups.iter().find_map(|&g| locs.get_group(g)))
                 .map(|g| (g.start, g.end))
             else {
                 pos = next_search(m.start(), m.end(), m.end());
@@ -357,7 +402,9 @@ impl Engine {
             if rule.validator.is_some_and(|v| !v.check(secret)) {
                 continue;
             }
-            if allow::is_placeholder(secret) {
+            if allow::is_placeholder(secret)
+                || (!rule.spec.paths.is_empty() && pathscope::is_template_value(secret))
+            {
                 continue;
             }
             if !compiled.allows.is_empty() {
@@ -472,6 +519,29 @@ negative_examples = ["key"]
         e.scan(hay, 21, None, &mut Scratch::default(), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].start, 0);
+    }
+
+    #[test]
+    fn alternate_secret_groups_stand_in_for_the_secret_group() {
+        let e = engine(
+            r#"
+[[rule]]
+id = "pw"
+name = "pw"
+keywords = ["-p "]
+regex = '''-p (?:"(?P<secret>[^"]+)"|(?P<secret_alt1>\S+))'''
+"#,
+        );
+        let cases: [(&[u8], &[u8]); 2] = [
+            (b"run -p \"two words\"", b"two words"),
+            (b"run -p bare9x", b"bare9x"),
+        ];
+        for (hay, want) in cases {
+            let mut out = Vec::new();
+            e.scan(hay, hay.len(), None, &mut Scratch::default(), &mut out);
+            assert_eq!(out.len(), 1);
+            assert_eq!(&hay[out[0].secret_start..out[0].secret_end], want);
+        }
     }
 
     #[test]

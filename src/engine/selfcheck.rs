@@ -30,11 +30,22 @@ pub fn check(rules: &[LoadedRule]) -> Vec<Problem> {
             continue;
         }
         let mut scratch = Scratch::default();
-        let mut found = |text: &str| {
+        // A path-scoped rule's examples are files of its kind: scanned under its
+        // example_path, and the first one must find nothing under an unrelated path.
+        let path = loaded.spec.example_path.as_deref();
+        let mut found_at = |text: &str, path: Option<&str>| {
             let mut out = Vec::new();
-            engine.scan(text.as_bytes(), text.len(), None, &mut scratch, &mut out);
+            engine.scan(text.as_bytes(), text.len(), path, &mut scratch, &mut out);
             !out.is_empty()
         };
+        if let (false, Some(first)) = (loaded.spec.paths.is_empty(), loaded.spec.examples.first()) {
+            if found_at(first, Some("notes/unrelated.txt")) {
+                problems.push(problem(
+                    "example 1 matched outside the rule's paths: path scoping is broken".into(),
+                ));
+            }
+        }
+        let mut found = |text: &str| found_at(text, path);
         for (i, ex) in loaded.spec.examples.iter().enumerate() {
             if !found(ex) {
                 problems.push(problem(format!("example {} not matched: {:?}", i + 1, ex)));
@@ -89,6 +100,42 @@ mod tests {
                 (c.spec.entropy, &c.spec.validator, c.spec.priority)
             );
         }
+    }
+
+    const NETRC_RULE: &str = r#"
+[[rule]]
+id = "netrc-password"
+name = "netrc password"
+paths = ["**/.netrc"]
+file_type = "netrc"
+example_path = "PATH"
+regex = '''\bpassword\s+(\S+)'''
+examples = ["machine h login u password hunter2"]
+negative_examples = ["machine h login u password ${NETRC_PASS}"]
+"#;
+
+    #[test]
+    fn path_scoped_examples_run_under_their_path() {
+        let rules = |path: &str| {
+            crate::rules::parse_rule_file("user.toml", &NETRC_RULE.replace("PATH", path)).unwrap()
+        };
+        let good = check(&rules("home/.netrc"));
+        assert!(good.is_empty(), "{good:?}");
+        // An example path outside the globs is caught statically, and the examples then
+        // find nothing: scoping is enforced, not bypassed, by the self-check.
+        let problems = check(&rules("netrc.txt"));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains("matches none of the rule's paths")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains("example 1 not matched")),
+            "{problems:?}"
+        );
     }
 
     #[test]

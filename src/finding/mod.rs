@@ -99,6 +99,8 @@ pub struct Finding {
     pub entropy: f32,
     /// The decoding that revealed it (`base64`, `percent`, ...), if any.
     pub decoded: Option<String>,
+    /// The kind of credential file a path-scoped rule found it in (`netrc`), if any.
+    pub file_type: Option<String>,
     /// History provenance, for git scans.
     pub git: Option<GitProvenance>,
     /// Set when the finding is suppressed.

@@ -29,6 +29,8 @@ pub struct FindingView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     decoded: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    file_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     commit: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     author: Option<&'a str>,
@@ -64,6 +66,7 @@ impl<'a> FindingView<'a> {
             fingerprint: &f.fingerprint,
             entropy: (f64::from(f.entropy) * 100.0).round() / 100.0,
             decoded: f.decoded.as_deref(),
+            file_type: f.file_type.as_deref(),
             commit: g.map(|g| g.commit.as_str()),
             author: g.map(|g| g.author.as_str()),
             email: g.map(|g| g.email.as_str()),

@@ -19,7 +19,7 @@
 //! `end_line`, `end_column` (1-based; columns count characters), `offset` (byte offset
 //! of the secret), `secret` (redacted unless `--show-secrets`), `fingerprint`
 //! (`lsw1:<hex>`, keyed on rule and secret), `entropy`; decoded findings add `decoded`;
-//! git findings add `commit`, `author`, `email`, `date`, `commit_summary`,
+//! findings of path-scoped rules add `file_type` (`netrc`, `kubeconfig`); git findings add `commit`, `author`, `email`, `date`, `commit_summary`,
 //! `present_at_head` (and `occurrences` with `--all-occurrences`); suppressed ones add
 //! `suppressed` (the reason). `--format jsonl` writes one FINDING per line.
 

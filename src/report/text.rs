@@ -67,6 +67,9 @@ fn write_group(
         if let Some(d) = &f.decoded {
             write!(out, "  (decoded: {})", escape(d))?;
         }
+        if let Some(t) = &f.file_type {
+            write!(out, "  (file type: {t})")?;
+        }
         if let Some(r) = f.suppressed {
             write!(out, "  [suppressed: {}]", r.as_str())?;
         }

@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use globset::{Glob, GlobBuilder};
+
 use super::LoadedRule;
 
 /// One problem with one rule.
@@ -52,7 +54,8 @@ pub fn lint(rules: &[LoadedRule]) -> Vec<Problem> {
         if s.name.trim().is_empty() {
             say("name is empty".into());
         }
-        if s.keywords.is_empty() {
+        lint_paths(s, &mut say);
+        if s.keywords.is_empty() && s.paths.is_empty() {
             say("has no keywords: the prefilter would never run it".into());
         }
         for kw in &s.keywords {
@@ -68,7 +71,7 @@ pub fn lint(rules: &[LoadedRule]) -> Vec<Problem> {
         if s.negative_examples.is_empty() {
             say("has no negative_examples".into());
         }
-        for (i, ex) in s.examples.iter().enumerate() {
+        for (i, ex) in s.examples.iter().enumerate().filter(|_| s.paths.is_empty()) {
             let lower = ex.to_ascii_lowercase();
             if !s
                 .keywords
@@ -97,6 +100,47 @@ pub fn lint(rules: &[LoadedRule]) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// Compiles one path glob of a path-scoped rule. `*` stays within a path component (`**`
+/// crosses them), so that `**/.aws/credentials` does not match `docs/.aws/credentials.md`;
+/// case is ignored (Windows file names: `_NETRC`, `WebServers.XML`).
+pub fn path_glob(glob: &str) -> Result<Glob, String> {
+    GlobBuilder::new(glob)
+        .literal_separator(true)
+        .case_insensitive(true)
+        .build()
+        .map_err(|e| format!("path glob {glob:?}: {e}"))
+}
+
+/// Static checks of a path-scoped rule: its globs compile, it names its file type, and its
+/// `example_path` is one of its files, so that the self-check really runs its examples.
+fn lint_paths(s: &super::RuleSpec, say: &mut dyn FnMut(String)) {
+    if s.paths.is_empty() {
+        if s.file_type.is_some() || s.example_path.is_some() {
+            say("file_type and example_path only make sense with paths".into());
+        }
+        return;
+    }
+    if s.file_type.as_deref().unwrap_or_default().trim().is_empty() {
+        say("a path-scoped rule needs a file_type (shown with its findings)".into());
+    }
+    let mut globs = Vec::new();
+    for g in &s.paths {
+        match path_glob(g) {
+            Ok(glob) => globs.push(glob.compile_matcher()),
+            Err(e) => say(e),
+        }
+    }
+    match &s.example_path {
+        None => say("a path-scoped rule needs an example_path to run its examples on".into()),
+        Some(p) if globs.len() == s.paths.len() && !globs.iter().any(|g| g.is_match(p)) => {
+            say(format!(
+                "example_path {p:?} matches none of the rule's paths"
+            ));
+        }
+        Some(_) => {}
+    }
 }
 
 /// The largest upper bound of a counted repetition (`{n,m}`) a rule may use. Each bound

@@ -13,11 +13,16 @@
 //! severity = "high"                      # critical | high | medium | low | info
 //! keywords = ["ghp_"]                    # ASCII, matched case-insensitively, >= 3 chars
 //! regex = '''\b(ghp_[A-Za-z0-9]{36})\b'''
-//! secret_group = 1                       # default: group "secret", else 1, else 0
+//! secret_group = 1                       # default: group "secret", else 1, else 0;
+//!                                        # groups `secret_alt1`, ... stand in when it did not
+//!                                        # take part (`"(?P<secret>..)"|(?P<secret_alt1>..)`)
 //! entropy = 3.0                          # optional minimum Shannon entropy of the secret
 //! validator = "github-checksum"          # optional structural/checksum check
 //! examples = ["token = ghp_..."]
 //! negative_examples = ["ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"]
+//! # paths = ["**/.netrc"]                # path-scoped rule: only these files, no prefilter
+//! # file_type = "netrc"                  # shown with its findings
+//! # example_path = ".netrc"              # where the self-check scans the examples
 //! [[rule.allow]]
 //! regexes = ['''(?i)example''']          # on the secret (see `target`)
 //! ```
@@ -119,6 +124,8 @@ pub struct RuleSpec {
     #[serde(default)]
     pub severity: Severity,
     /// Keywords for the Aho-Corasick prefilter; matched ASCII case-insensitively.
+    /// Path-scoped rules need none: their paths select them.
+    #[serde(default)]
     pub keywords: Vec<String>,
     /// The regex, in Rust `regex` syntax, run on bytes.
     pub regex: String,
@@ -159,6 +166,16 @@ pub struct RuleSpec {
     /// Allowlists.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow: Vec<AllowSpec>,
+    /// Path globs (`**/.netrc`): when set, the rule runs only on files whose path matches,
+    /// over the whole file, with no keyword prefilter (see `engine::pathscope`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// The kind of file a path-scoped rule reads (`netrc`), shown with its findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_type: Option<String>,
+    /// The path the self-check scans a path-scoped rule's examples under (`.netrc`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example_path: Option<String>,
 }
 
 fn is_zero(v: &i32) -> bool {

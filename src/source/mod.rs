@@ -308,6 +308,7 @@ pub fn scan_chunk(
             fingerprint: fingerprint::fingerprint(&ctx.salt, &rule.spec.id, secret),
             entropy: m.entropy,
             decoded: dec.map(|d| d.how.clone()),
+            file_type: rule.spec.file_type.clone(),
             git: None,
             suppressed,
         });

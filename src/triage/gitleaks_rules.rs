@@ -242,6 +242,9 @@ fn translate_rule(origin: &str, index: usize, t: &Table, out: &mut Loaded) {
         examples: Vec::new(),
         negative_examples: Vec::new(),
         allow: Vec::new(),
+        paths: Vec::new(),
+        file_type: None,
+        example_path: None,
     };
     let mut allowlists = Vec::new();
     for (k, v) in t {

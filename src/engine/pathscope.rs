@@ -1,0 +1,218 @@
+//! Path-scoped rules: rules that run only on files whose path matches their globs.
+//!
+//! A credential store (`.netrc`, `.pgpass`, `wp-config.php`, a kubeconfig) holds
+//! credentials in every password slot, whatever their entropy: `password hunter2` in a
+//! `.netrc` is a leak, the same words in a README are not. Such rules declare the files they
+//! apply to (`paths = ["**/.netrc"]`) and carry no entropy floor; the file's path, not the
+//! content, is what makes the value a secret.
+//!
+//! Cost: every path-scoped glob of every rule is compiled into one [`GlobSet`], matched once
+//! per file (the last answer is cached in the scan's scratch, so the chunks of one file and
+//! the decoded spans inside it reuse it). These rules take no part in the keyword
+//! prefilter, so a scan of ordinary files pays one glob-set match per file and nothing per
+//! byte. When a path matches, the matching rules run over the whole chunk: credential
+//! stores are small.
+
+use globset::{GlobSet, GlobSetBuilder};
+
+use crate::rules::lint::path_glob;
+use crate::rules::RuleSpec;
+
+/// The path-scoped rules of an engine and the one glob set that selects them.
+#[derive(Debug)]
+pub struct PathRules {
+    set: GlobSet,
+    /// For each glob of `set`, the rule index it belongs to.
+    glob_rule: Vec<usize>,
+}
+
+impl PathRules {
+    /// Builds the selector from `(rule index, spec)` pairs; `None` when no rule is
+    /// path-scoped (the common case for user rule sets), so the scan skips it entirely.
+    pub fn new<'a>(
+        rules: impl Iterator<Item = (usize, &'a RuleSpec)>,
+    ) -> Result<Option<PathRules>, (usize, String)> {
+        let mut builder = GlobSetBuilder::new();
+        let mut glob_rule = Vec::new();
+        for (r, spec) in rules {
+            for g in &spec.paths {
+                builder.add(path_glob(g).map_err(|e| (r, e))?);
+                glob_rule.push(r);
+            }
+        }
+        if glob_rule.is_empty() {
+            return Ok(None);
+        }
+        let set = builder
+            .build()
+            .map_err(|e| (glob_rule[0], format!("path globs: {e}")))?;
+        Ok(Some(PathRules { set, glob_rule }))
+    }
+
+    /// The rules that apply to `path`, sorted and unique, via `cache` (one glob-set match
+    /// per distinct path).
+    pub fn active<'c>(&self, path: &str, cache: &'c mut PathCache) -> &'c [usize] {
+        if cache.path.as_deref() != Some(path) {
+            cache.path = Some(path.to_string());
+            cache.rules.clear();
+            self.set.matches_into(path, &mut cache.globs);
+            cache
+                .rules
+                .extend(cache.globs.iter().map(|&g| self.glob_rule[g]));
+            cache.rules.sort_unstable();
+            cache.rules.dedup();
+        }
+        &cache.rules
+    }
+}
+
+/// The last path's answer, kept in the per-thread scratch.
+#[derive(Debug, Default)]
+pub struct PathCache {
+    path: Option<String>,
+    globs: Vec<usize>,
+    rules: Vec<usize>,
+}
+
+/// Values that stand for a credential without being one, in files where any other value
+/// is reported (the global placeholder policy has already run): template references the
+/// global list does not know (`%(password)s`, `$(PASS)`, `%PASS%`, `@PASSWORD@`, `__PASS__`),
+/// masks, and the handful of words people write in a password slot of a sample file.
+pub fn is_template_value(secret: &[u8]) -> bool {
+    let s = secret.trim_ascii();
+    if s.is_empty() {
+        return true;
+    }
+    let has = |n: &[u8]| s.windows(n.len()).any(|w| w == n);
+    if has(b"%(") && has(b")s") || s.starts_with(b"$(") || s.starts_with(b"{%") {
+        return true;
+    }
+    let wrapped =
+        |a: &[u8], b: &[u8]| s.len() > a.len() + b.len() && s.starts_with(a) && s.ends_with(b);
+    // `{password}` is a format-string slot; `{AQAAABAAAAAQ...=}` (Jenkins, Maven) is an
+    // encrypted value, reported: only a short identifier inside braces is a template.
+    let identifier = |inner: &[u8]| {
+        inner.len() <= 48
+            && inner
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b' '))
+    };
+    if wrapped(b"@", b"@")
+        || wrapped(b"__", b"__")
+        || (wrapped(b"{", b"}") && identifier(&s[1..s.len() - 1]))
+        || wrapped(b"(", b")")
+    {
+        return true;
+    }
+    if s.iter()
+        .all(|&b| b == b'*' || b == b'x' || b == b'X' || b == b'.' || b == b'-')
+    {
+        return true;
+    }
+    const WORDS: &[&str] = &[
+        "password",
+        "passwd",
+        "pass",
+        "pwd",
+        "secret",
+        "none",
+        "null",
+        "nil",
+        "todo",
+        "tbd",
+        "fixme",
+        "required",
+        "optional",
+        "string",
+        "env",
+        "undefined",
+        "mypassword",
+        "yourpassword",
+        "your_password",
+        "<password>",
+        "putyourpasswordhere",
+        "password_here",
+        "secret_key",
+        "mysecret",
+        "token",
+        "api_key",
+        "apikey",
+        "put your unique phrase here",
+    ];
+    WORDS.iter().any(|w| s.eq_ignore_ascii_case(w.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse_rule_file;
+
+    #[test]
+    fn one_glob_set_selects_rules_by_path() {
+        let rules = parse_rule_file(
+            "t.toml",
+            r#"
+[[rule]]
+id = "a"
+name = "A"
+paths = ["**/.netrc", "**/_netrc"]
+regex = 'password\s+(\S+)'
+[[rule]]
+id = "b"
+name = "B"
+paths = ["**/.aws/credentials"]
+regex = 'x'
+"#,
+        )
+        .unwrap();
+        let pr = PathRules::new(rules.iter().map(|r| &r.spec).enumerate())
+            .unwrap()
+            .unwrap();
+        let mut cache = PathCache::default();
+        assert_eq!(pr.active("home/u/.netrc", &mut cache), &[0]);
+        assert_eq!(pr.active(".netrc", &mut cache), &[0]);
+        assert_eq!(pr.active("C/Users/u/_NETRC", &mut cache), &[0]);
+        assert_eq!(pr.active("/root/.aws/credentials", &mut cache), &[1]);
+        assert!(pr.active("docs/.aws/credentials.md", &mut cache).is_empty());
+        assert!(pr.active("src/netrc.rs", &mut cache).is_empty());
+        assert!(pr.active("<stdin>", &mut cache).is_empty());
+    }
+
+    #[test]
+    fn no_path_rules_means_no_selector() {
+        let rules = parse_rule_file(
+            "t.toml",
+            "[[rule]]\nid='a'\nname='A'\nkeywords=['abcd']\nregex='abcd'\n",
+        )
+        .unwrap();
+        assert!(PathRules::new(rules.iter().map(|r| &r.spec).enumerate())
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn template_values() {
+        for t in [
+            "%(db_password)s",
+            "$(DB_PASS)",
+            "@DB_PASSWORD@",
+            "__PASSWORD__",
+            "{password}",
+            "********",
+            "Password",
+            "  ",
+            "{% raw %}",
+        ] {
+            assert!(is_template_value(t.as_bytes()), "{t}");
+        }
+        for v in [
+            "hunter2",
+            "s3cr3t!",
+            "P@ssw0rd2019",
+            "(x",
+            "{AQAAABAAAAAQ8fGx0Lz0kK1Rm3y8Zq4W9eM2vB5nX7cJ6hD1sL3aP0=}",
+        ] {
+            assert!(!is_template_value(v.as_bytes()), "{v}");
+        }
+    }
+}
