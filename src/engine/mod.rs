@@ -9,6 +9,8 @@
 //! compiled eagerly by [`Engine::new`] so that a bad regex is an error before any scan.
 
 pub mod allow;
+pub mod context;
+pub mod identify;
 pub mod prefilter;
 pub mod selfcheck;
 pub mod validate;
@@ -71,6 +73,7 @@ pub struct Rule {
     /// Where it was defined.
     pub origin: String,
     validator: Option<Validator>,
+    extract: Option<context::Mode>,
     compiled: OnceLock<Result<Compiled, String>>,
 }
 
@@ -85,10 +88,20 @@ impl Rule {
                 )
             })?),
         };
+        let extract = match &loaded.spec.extract {
+            None => None,
+            Some(name) => Some(context::Mode::from_name(name).ok_or_else(|| {
+                format!(
+                    "unknown extract mode {name:?} (known: {})",
+                    context::Mode::NAMES.join(", ")
+                )
+            })?),
+        };
         Ok(Rule {
             spec: loaded.spec,
             origin: loaded.origin,
             validator,
+            extract,
             compiled: OnceLock::new(),
         })
     }
@@ -349,12 +362,21 @@ impl Engine {
             if se <= ss {
                 continue;
             }
+            // The text that names the secret: the match before it, or the name itself
+            // when the value was read from the context.
+            let (ss, se, end, named) = match rule.extract {
+                None => (ss, se, m.end(), &hay[m.start()..ss]),
+                Some(mode) => match context::extract(hay, (ss, se), mode) {
+                    Some((vs, ve)) => (vs, ve, m.end().max(ve), &hay[ss..se]),
+                    None => continue,
+                },
+            };
             let secret = &hay[ss..se];
             let entropy = entropy::shannon_entropy(secret);
             if rule.spec.entropy.is_some_and(|min| entropy < min) {
                 continue;
             }
-            if rule.validator.is_some_and(|v| !v.check(secret)) {
+            if rule.validator.is_some_and(|v| !v.check_named(secret, named)) {
                 continue;
             }
             if allow::is_placeholder(secret) {
@@ -362,11 +384,10 @@ impl Engine {
             }
             if !compiled.allows.is_empty() {
                 let line_lo = memchr::memrchr(b'\n', &hay[..m.start()]).map_or(0, |i| i + 1);
-                let line_hi =
-                    memchr::memchr(b'\n', &hay[m.end()..]).map_or(hay.len(), |i| m.end() + i);
+                let line_hi = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
                 let input = AllowInput {
                     secret,
-                    whole: &hay[m.start()..m.end()],
+                    whole: &hay[m.start()..end],
                     line: &hay[line_lo..line_hi],
                     path,
                 };
@@ -377,7 +398,7 @@ impl Engine {
             out.push(Match {
                 rule: r,
                 start: m.start(),
-                end: m.end(),
+                end,
                 secret_start: ss,
                 secret_end: se,
                 entropy,

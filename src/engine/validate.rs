@@ -77,6 +77,25 @@ impl Validator {
         })
     }
 
+    /// True if `secret`, named by `named` (the text of its match before it, or the name
+    /// its value was read for), passes this validator. The validators of context-only
+    /// rules also consult the value's shape (`identify`): a dead checksummed token, a
+    /// public identifier or a password hash is no secret whatever its name, and bare hex
+    /// is one only under a strongly secret name.
+    pub fn check_named(self, secret: &[u8], named: &[u8]) -> bool {
+        match self {
+            Validator::Generic | Validator::OpaqueToken => {
+                self.check(secret) && super::identify::acceptable(secret, named)
+            }
+            Validator::NotPlaceholder => {
+                self.check(secret)
+                    && super::identify::acceptable(secret, named)
+                    && !encoded_placeholder(secret)
+            }
+            _ => self.check(secret),
+        }
+    }
+
     /// True if `secret` passes this validator.
     pub fn check(self, secret: &[u8]) -> bool {
         match self {
@@ -192,6 +211,33 @@ fn pem(secret: &[u8]) -> bool {
         return false;
     }
     decode_b64(b64.as_bytes()).is_some_and(|d| d.len() >= 48)
+}
+
+/// Base64 of a placeholder (`Y2hhbmdlbWU=` is `changeme`): Kubernetes Secret manifests
+/// carry their values encoded, and templates ship with encoded placeholders.
+fn encoded_placeholder(s: &[u8]) -> bool {
+    let Some(decoded) = decode_b64(s) else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&decoded) else {
+        return false;
+    };
+    if text.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        return false;
+    }
+    let text = text.trim();
+    if text.is_empty() {
+        return true;
+    }
+    let lower = text.to_ascii_lowercase();
+    const DEFAULTS: &[&str] = &[
+        "password", "passwd", "secret", "changeit", "admin", "root", "test", "default", "none",
+        "null", "todo", "tbd", "xxx", "pass", "123456", "12345678", "qwerty", "token", "value",
+    ];
+    DEFAULTS.contains(&lower.as_str())
+        || super::allow::is_placeholder(text.as_bytes())
+        || looks_like_placeholder(text.as_bytes())
+        || (text.starts_with('<') && text.ends_with('>'))
 }
 
 /// Placeholder screening shared by several validators (the global allowlist covers the
