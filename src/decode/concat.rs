@@ -81,7 +81,11 @@ pub(super) fn candidates(data: &[u8], owned_end: usize, out: &mut Vec<(usize, us
         // The quote opening the literal: the nearest quote before `-----BEGIN ` on its
         // line (a Go raw string may have opened on the line before).
         let ls = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
-        let Some(open) = data[ls..at].iter().rposition(|&b| is_quote(b)).map(|i| ls + i) else {
+        let Some(open) = data[ls..at]
+            .iter()
+            .rposition(|&b| is_quote(b))
+            .map(|i| ls + i)
+        else {
             continue;
         };
         let limit = (open + MAX_CONCAT_SPAN).min(data.len());
@@ -137,9 +141,7 @@ mod tests {
         let mut c = Vec::new();
         candidates(src.as_bytes(), src.len(), &mut c);
         c.iter()
-            .map(|&(s, e)| {
-                String::from_utf8(decode(&src.as_bytes()[s..e]).unwrap().bytes).unwrap()
-            })
+            .map(|&(s, e)| String::from_utf8(decode(&src.as_bytes()[s..e]).unwrap().bytes).unwrap())
             .collect()
     }
 
@@ -157,7 +159,10 @@ mod tests {
             assert_eq!(joined(src), [want], "{src}");
         }
         let go = "k := `-----BEGIN X-----\nAAAA` + // split\n`\nBBBB\n-----END X-----`";
-        assert_eq!(joined(go), ["-----BEGIN X-----\nAAAA\nBBBB\n-----END X-----"]);
+        assert_eq!(
+            joined(go),
+            ["-----BEGIN X-----\nAAAA\nBBBB\n-----END X-----"]
+        );
     }
 
     #[test]

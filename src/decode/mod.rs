@@ -314,7 +314,7 @@ pub(crate) fn fuzz_decode(encoding: Encoding, enc: &[u8]) -> Option<(Vec<u8>, Ve
         Encoding::Base64 => base64run::decode(enc),
         Encoding::Percent => percent::decode(enc),
         Encoding::Escape => escape::decode(enc),
-            Encoding::Concat => concat::decode(enc),
+        Encoding::Concat => concat::decode(enc),
     }?;
     Some((d.bytes, d.map))
 }

@@ -94,8 +94,17 @@ fn assignment(hay: &[u8], ns: usize, ne: usize) -> Option<(usize, usize)> {
     let le = line_end(hay, ne);
     let prefix = &hay[ls..ns];
     let opener = if ns > 0 { hay[ns - 1] } else { 0 };
+    // A URL query parameter (`?token=...&key=...`) is no assignment: the query-string
+    // rules judge those.
+    if opener == b'?' || (opener == b'&' && at(hay, ne) == b'=') {
+        return None;
+    }
     let quoted = is_quote(opener) && at(hay, ne) == opener;
     let mut p = if quoted { ne + 1 } else { ne };
+    // An index by a quoted key: `config["SmtpPass"] = ...`, `ENV['X'] ||= ...`.
+    if quoted && at(hay, p) == b']' {
+        p += 1;
+    }
     // C arrays: `char api_key[] = "..."`, `char key[33] = "..."`.
     if at(hay, p) == b'[' {
         let close = hay[p..le].iter().position(|&b| b == b']')?;
@@ -105,6 +114,29 @@ fn assignment(hay: &[u8], ns: usize, ne: usize) -> Option<(usize, usize)> {
         p += close + 1;
     }
     p = skip_blank(hay, p, le);
+    // C# auto-properties: `string ClientSecret { get; set; } = "..."`.
+    if at(hay, p) == b'{' {
+        let close = hay[p..le].iter().position(|&b| b == b'}')?;
+        let accessors = &hay[p + 1..p + close];
+        let words_ok = accessors
+            .split(|b| matches!(b, b';' | b' ' | b'\t'))
+            .filter(|w| !w.is_empty())
+            .all(|w| {
+                [
+                    &b"get"[..],
+                    b"set",
+                    b"init",
+                    b"private",
+                    b"protected",
+                    b"internal",
+                ]
+                .contains(&w)
+            });
+        if !words_ok || !has_word(accessors, b"get") {
+            return None;
+        }
+        p = skip_blank(hay, p + close + 1, le);
+    }
     // `#define API_KEY "..."`.
     if trimmed_ends_with_word(prefix, b"define") && prefix.trim_ascii_start().starts_with(b"#") {
         return value(hay, p, le, true);
@@ -112,7 +144,7 @@ fn assignment(hay: &[u8], ns: usize, ne: usize) -> Option<(usize, usize)> {
     // Setters and builder calls: `setPassword("...")`, `.withApiKey('...')`,
     // `.password("...")`.
     if at(hay, p) == b'(' && !quoted {
-        if !setter_name(&hay[ns..ne], opener) {
+        if !setter_name(&hay[ns..ne], opener) && !constructed(prefix) {
             return None;
         }
         let q = skip_blank(hay, p + 1, le);
@@ -150,22 +182,62 @@ fn setter_name(name: &[u8], opener: u8) -> bool {
         }
     }
     const STEMS: &[&[u8]] = &[
-        b"pass", b"pwd", b"secret", b"token", b"api", b"access", b"auth", b"private", b"client",
+        b"pass",
+        b"pwd",
+        b"secret",
+        b"token",
+        b"api",
+        b"access",
+        b"auth",
+        b"private",
+        b"client",
         b"credential",
     ];
     opener == b'.' && STEMS.iter().any(|s| lower.starts_with(s))
 }
 
+/// C++ direct initialisation `std::string api_key("...")`: the name follows a type,
+/// not a keyword such as `return` or `if`.
+fn constructed(prefix: &[u8]) -> bool {
+    let t = prefix.trim_ascii_end();
+    let mut s = t.len();
+    while s > 0 && is_ident(t[s - 1]) {
+        s -= 1;
+    }
+    let word = &t[s..];
+    const NOT_TYPES: &[&[u8]] = &[
+        b"return",
+        b"if",
+        b"while",
+        b"await",
+        b"throw",
+        b"new",
+        b"not",
+        b"and",
+        b"or",
+        b"else",
+        b"case",
+        b"yield",
+        b"in",
+        b"is",
+        b"def",
+        b"fn",
+        b"func",
+        b"function",
+        b"void",
+        b"bool",
+        b"assert",
+        b"echo",
+        b"print",
+    ];
+    let typed = !word.is_empty() && word[0].is_ascii_alphabetic() || t.ends_with(b">");
+    typed && !NOT_TYPES.iter().any(|k| word.eq_ignore_ascii_case(k))
+}
+
 /// The operator after a name at `p`: its end, and whether an unquoted value may follow.
-fn operator(
-    hay: &[u8],
-    p: usize,
-    le: usize,
-    quoted: bool,
-    prefix: &[u8],
-) -> Option<(usize, bool)> {
+fn operator(hay: &[u8], p: usize, le: usize, quoted: bool, prefix: &[u8]) -> Option<(usize, bool)> {
     let rest = &hay[p..le];
-    for op in [&b"::="[..], b":=", b"?=", b"+=", b"=>", b"<-"] {
+    for op in [&b"::="[..], b"||=", b":=", b"?=", b"+=", b"=>", b"<-"] {
         if rest.starts_with(op) {
             return Some((p + op.len(), op != b"=>" && op != b"<-"));
         }
@@ -225,7 +297,8 @@ fn typed(hay: &[u8], p: usize, le: usize) -> Option<usize> {
     let mut i = s;
     let limit = le.min(s + 60);
     while i < limit
-        && (is_ident(hay[i]) || matches!(hay[i], b'&' | b'\'' | b'<' | b'>' | b'[' | b']' | b'*')
+        && (is_ident(hay[i])
+            || matches!(hay[i], b'&' | b'\'' | b'<' | b'>' | b'[' | b']' | b'*')
             || matches!(hay[i], b'?' | b'.' | b',' | b' ' | b':'))
     {
         i += 1;
@@ -262,6 +335,9 @@ const WRAPPERS: &[&str] = &[
     "to_owned",
     "owned",
     "literal",
+    "byte",
+    "bytes",
+    "bytearray",
 ];
 
 /// The value at `q`: a string literal (optionally wrapped in a conversion call or with a
@@ -271,6 +347,10 @@ fn value(hay: &[u8], mut q: usize, le: usize, unquoted_ok: bool) -> Option<(usiz
         q = skip_blank(hay, q + 4, le);
     }
     for _ in 0..2 {
+        // Go conversions `[]byte("...")`.
+        if hay[q..le].starts_with(b"[]") {
+            q += 2;
+        }
         let mut i = q;
         while i < le && (is_ident(hay[i]) || hay[i] == b':' || hay[i] == b'.') {
             i += 1;
@@ -289,7 +369,12 @@ fn value(hay: &[u8], mut q: usize, le: usize, unquoted_ok: bool) -> Option<(usiz
     // Literal prefixes: `@"`, `$"`, `r"`, `b"`, `f"`, `u"`, `L"`, `u8"`, `r#"`.
     let mut hashes = 0;
     let mut i = q;
-    while i < le && i < q + 3 && matches!(hay[i], b'@' | b'$' | b'r' | b'b' | b'f' | b'u' | b'L' | b'8')
+    while i < le
+        && i < q + 3
+        && matches!(
+            hay[i],
+            b'@' | b'$' | b'r' | b'b' | b'f' | b'u' | b'L' | b'8'
+        )
     {
         i += 1;
     }
@@ -317,7 +402,12 @@ fn value(hay: &[u8], mut q: usize, le: usize, unquoted_ok: bool) -> Option<(usiz
                 let closes = if triple {
                     hay[j..le].starts_with(&[quote; 3])
                 } else {
-                    hay[j + 1..le].iter().take(hashes).filter(|&&h| h == b'#').count() == hashes
+                    hay[j + 1..le]
+                        .iter()
+                        .take(hashes)
+                        .filter(|&&h| h == b'#')
+                        .count()
+                        == hashes
                 };
                 if closes {
                     return Some((s, j));
@@ -370,9 +460,20 @@ const VALUE_FIELDS: &[&str] = &[
     "data",
 ];
 
+/// Is `name` one of `list`, or a compound ending in its first entry (`param-name`,
+/// `env-entry-name`, `SettingKey`, `param-value`, `defaultValue`)?
 fn field_is(name: &[u8], list: &[&str]) -> bool {
     let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
     list.contains(&lower.as_str())
+        || list[..2].iter().any(|suffix| {
+            let n = suffix.len();
+            name.len() > n + 1 && lower.ends_with(suffix) && {
+                let first = name[name.len() - n];
+                let before = name[name.len() - n - 1];
+                matches!(before, b'-' | b'_' | b'.')
+                    || (first.is_ascii_uppercase() && before.is_ascii_lowercase())
+            }
+        })
 }
 
 fn pair(hay: &[u8], ns: usize, ne: usize) -> Option<(usize, usize)> {
@@ -489,7 +590,10 @@ fn next_element(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     if at(hay, i) != b'<' {
         return None;
     }
-    let gt = hay[i..reach].iter().position(|&b| b == b'>').map(|g| i + g)?;
+    let gt = hay[i..reach]
+        .iter()
+        .position(|&b| b == b'>')
+        .map(|g| i + g)?;
     let tag = open_tag_before(&hay[i..=gt])?;
     if !field_is(tag, VALUE_FIELDS) {
         return None;
@@ -608,8 +712,7 @@ mod tests {
     /// Extracts with the name located as the first occurrence of `name` in `text`.
     fn get(text: &str, name: &str, mode: Mode) -> Option<String> {
         let ns = text.find(name)?;
-        extract(text.as_bytes(), (ns, ns + name.len()), mode)
-            .map(|(s, e)| text[s..e].to_string())
+        extract(text.as_bytes(), (ns, ns + name.len()), mode).map(|(s, e)| text[s..e].to_string())
     }
 
     #[test]
@@ -617,8 +720,14 @@ mod tests {
         let v = "Mk7#pQ2vL9";
         for (text, name) in [
             (format!("export const DB_PASS: string = '{v}';"), "DB_PASS"),
-            (format!("static API_TOKEN: &'static str = \"{v}\";"), "API_TOKEN"),
-            (format!("    private val apiToken: String? = \"{v}\""), "apiToken"),
+            (
+                format!("static API_TOKEN: &'static str = \"{v}\";"),
+                "API_TOKEN",
+            ),
+            (
+                format!("    private val apiToken: String? = \"{v}\""),
+                "apiToken",
+            ),
             (format!("let secretKey: String = \"{v}\""), "secretKey"),
             (format!("var apiToken string = `{v}`"), "apiToken"),
             (format!("Dim apiToken As String = \"{v}\""), "apiToken"),
@@ -627,16 +736,33 @@ mod tests {
             (format!("NSString *apiToken = @\"{v}\";"), "apiToken"),
             (format!("apiToken <- \"{v}\""), "apiToken"),
             (format!("apiToken ::= \"{v}\""), "apiToken"),
-            (format!("let apiToken = SecretString::new(\"{v}\".into());"), "apiToken"),
+            (
+                format!("let apiToken = SecretString::new(\"{v}\".into());"),
+                "apiToken",
+            ),
             (format!("apiToken = r#\"{v}\"#"), "apiToken"),
             (format!("apiToken = '''{v}'''"), "apiToken"),
-            (format!("client.withApiToken(\"{v}\").build()"), "withApiToken"),
+            (
+                format!("client.withApiToken(\"{v}\").build()"),
+                "withApiToken",
+            ),
             (format!("builder.apiToken(\"{v}\")"), "apiToken"),
             (format!("props.put(\"apiToken\", \"{v}\");"), "apiToken"),
             (format!("{{apiToken, \"{v}\"}}"), "apiToken"),
             (format!("apiToken ?= {v}"), "apiToken"),
+            (
+                format!("public string ApiToken {{ get; init; }} = \"{v}\";"),
+                "ApiToken",
+            ),
+            (format!("ENV[\"apiToken\"] ||= \"{v}\""), "apiToken"),
+            (format!("std::string apiToken(\"{v}\");"), "apiToken"),
+            (format!("apiToken := []byte(\"{v}\")"), "apiToken"),
         ] {
-            assert_eq!(get(&text, name, Mode::Assignment).as_deref(), Some(v), "{text}");
+            assert_eq!(
+                get(&text, name, Mode::Assignment).as_deref(),
+                Some(v),
+                "{text}"
+            );
         }
     }
 

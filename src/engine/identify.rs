@@ -69,7 +69,10 @@ pub fn has_dead_checksum(v: &[u8]) -> bool {
         };
         let left_ok = i == 0 || !v[i - 1].is_ascii_alphanumeric();
         let body = &v[i + prefix_len..];
-        let run = body.iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+        let run = body
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
         if left_ok && run == 36 {
             let (random, tail) = body[..36].split_at(30);
             let crc = crc32fast::hash(random);
@@ -92,8 +95,7 @@ fn is_hex(v: &[u8]) -> bool {
 
 /// Hex in one letter case (digests are printed lower- or upper-case, never mixed).
 fn is_one_case_hex(v: &[u8]) -> bool {
-    is_hex(v)
-        && !(v.iter().any(u8::is_ascii_lowercase) && v.iter().any(u8::is_ascii_uppercase))
+    is_hex(v) && !(v.iter().any(u8::is_ascii_lowercase) && v.iter().any(u8::is_ascii_uppercase))
 }
 
 /// `8-4-4-4-12` hex, optionally in braces (GUIDs).
@@ -114,18 +116,46 @@ fn is_uuid(v: &[u8]) -> bool {
 /// `RSA-OAEP-256`, `PBKDF2WithHmacSHA256`: short segments, one naming a primitive.
 fn is_algorithm_name(v: &[u8]) -> bool {
     const PRIMITIVES: &[&str] = &[
-        "hmac", "sha", "md5", "md4", "aes", "rsa", "ecdsa", "ecdh", "ed25519", "x25519", "gcm",
-        "cbc", "ctr", "oaep", "pss", "pkcs", "pbkdf2", "scrypt", "argon2", "bcrypt", "chacha",
-        "poly1305", "blake2", "blake3", "des", "hkdf", "dsa", "curve25519", "secp256",
+        "hmac",
+        "sha",
+        "md5",
+        "md4",
+        "aes",
+        "rsa",
+        "ecdsa",
+        "ecdh",
+        "ed25519",
+        "x25519",
+        "gcm",
+        "cbc",
+        "ctr",
+        "oaep",
+        "pss",
+        "pkcs",
+        "pbkdf2",
+        "scrypt",
+        "argon2",
+        "bcrypt",
+        "chacha",
+        "poly1305",
+        "blake2",
+        "blake3",
+        "des",
+        "hkdf",
+        "dsa",
+        "curve25519",
+        "secp256",
     ];
     if v.len() > 40 || !all(v, |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return false;
     }
     let text = String::from_utf8_lossy(v).to_ascii_lowercase();
     let segments: Vec<&str> = text.split(['-', '_']).collect();
-    let named = segments
-        .iter()
-        .any(|s| PRIMITIVES.iter().any(|p| s.starts_with(p) || s.ends_with(p)));
+    let named = segments.iter().any(|s| {
+        PRIMITIVES
+            .iter()
+            .any(|p| s.starts_with(p) || s.ends_with(p))
+    });
     // `PBKDF2WithHmacSHA256` is one segment made of primitives and `with`.
     let javaish = segments.len() == 1 && text.contains("with") && named;
     named && (javaish || segments.len() >= 2 && segments.iter().all(|s| s.len() <= 8))
@@ -245,8 +275,7 @@ pub fn is_password_hash(v: &[u8]) -> bool {
     if v.first() == Some(&b'{') {
         if let Some(close) = v.iter().position(|&b| b == b'}') {
             let scheme = lower[1..close].to_string();
-            if scheme.is_empty() || scheme == "noop" || scheme == "plain" || scheme == "cleartext"
-            {
+            if scheme.is_empty() || scheme == "noop" || scheme == "plain" || scheme == "cleartext" {
                 return false;
             }
             if ALGOS.iter().any(|a| scheme.contains(a)) {
@@ -276,7 +305,9 @@ pub fn is_password_hash(v: &[u8]) -> bool {
     let last = fields[fields.len() - 1];
     let hashlike = last.len() >= 16
         && all(last, |b| b.is_ascii_alphanumeric() || b"./+=".contains(&b))
-        && fields.iter().all(|f| !f.iter().any(u8::is_ascii_whitespace));
+        && fields
+            .iter()
+            .all(|f| !f.iter().any(u8::is_ascii_whitespace));
     (crypt_id || named) && hashlike && algo.len() <= 32
 }
 
@@ -364,7 +395,9 @@ mod tests {
         assert!(has_dead_checksum(in_url.as_bytes()));
         let npm = gh("npm", "Aq4Tz8Vn2Lp7Rx5Kc1Wb9Yd3Hf6Ja0");
         assert!(!has_dead_checksum(npm.as_bytes()));
-        assert!(has_dead_checksum(b"npm_Aq4Tz8Vn2Lp7Rx5Kc1Wb9Yd3Hf6Ja0000000"));
+        assert!(has_dead_checksum(
+            b"npm_Aq4Tz8Vn2Lp7Rx5Kc1Wb9Yd3Hf6Ja0000000"
+        ));
         // Not 36 characters: not the checksummed format, so no verdict.
         assert!(!has_dead_checksum(b"ghp_short"));
     }
@@ -387,7 +420,11 @@ mod tests {
         ] {
             assert!(is_public(v.as_bytes()), "{v}");
         }
-        for v in ["q8Zr2mV9xK4tW7pL", "sk_live_51Hh2LkQ9vZ3x", "AES256KEYq8Zr2mV9"] {
+        for v in [
+            "q8Zr2mV9xK4tW7pL",
+            "sk_live_51Hh2LkQ9vZ3x",
+            "AES256KEYq8Zr2mV9",
+        ] {
             assert!(!is_public(v.as_bytes()), "{v}");
         }
     }

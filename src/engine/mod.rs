@@ -364,10 +364,11 @@ impl Engine {
             }
             // The text that names the secret: the match before it, or the name itself
             // when the value was read from the context.
-            let (ss, se, end, named) = match rule.extract {
-                None => (ss, se, m.end(), &hay[m.start()..ss]),
+            let (start, ss, se, end, named) = match rule.extract {
+                None => (m.start(), ss, se, m.end(), &hay[m.start()..ss]),
+                // The match starts at the name, not at the boundary before it.
                 Some(mode) => match context::extract(hay, (ss, se), mode) {
-                    Some((vs, ve)) => (vs, ve, m.end().max(ve), &hay[ss..se]),
+                    Some((vs, ve)) => (ss, vs, ve, m.end().max(ve), &hay[ss..se]),
                     None => continue,
                 },
             };
@@ -376,18 +377,21 @@ impl Engine {
             if rule.spec.entropy.is_some_and(|min| entropy < min) {
                 continue;
             }
-            if rule.validator.is_some_and(|v| !v.check_named(secret, named)) {
+            if rule
+                .validator
+                .is_some_and(|v| !v.check_named(secret, named))
+            {
                 continue;
             }
             if allow::is_placeholder(secret) {
                 continue;
             }
             if !compiled.allows.is_empty() {
-                let line_lo = memchr::memrchr(b'\n', &hay[..m.start()]).map_or(0, |i| i + 1);
+                let line_lo = memchr::memrchr(b'\n', &hay[..start]).map_or(0, |i| i + 1);
                 let line_hi = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
                 let input = AllowInput {
                     secret,
-                    whole: &hay[m.start()..end],
+                    whole: &hay[start..end],
                     line: &hay[line_lo..line_hi],
                     path,
                 };
@@ -397,7 +401,7 @@ impl Engine {
             }
             out.push(Match {
                 rule: r,
-                start: m.start(),
+                start,
                 end,
                 secret_start: ss,
                 secret_end: se,

@@ -84,13 +84,11 @@ impl Validator {
     /// is one only under a strongly secret name.
     pub fn check_named(self, secret: &[u8], named: &[u8]) -> bool {
         match self {
-            Validator::Generic | Validator::OpaqueToken => {
-                self.check(secret) && super::identify::acceptable(secret, named)
-            }
-            Validator::NotPlaceholder => {
+            Validator::Generic | Validator::OpaqueToken | Validator::NotPlaceholder => {
                 self.check(secret)
                     && super::identify::acceptable(secret, named)
                     && !encoded_placeholder(secret)
+                    && !encoded_record(secret)
             }
             _ => self.check(secret),
         }
@@ -240,6 +238,19 @@ fn encoded_placeholder(s: &[u8]) -> bool {
         || (text.starts_with('<') && text.ends_with('>'))
 }
 
+/// Base64 of a JSON record: a pagination cursor or a state blob (`nextPageToken`,
+/// `continuationToken`) that an API hands out and takes back, not a credential.
+fn encoded_record(s: &[u8]) -> bool {
+    if s.len() < 16 {
+        return false;
+    }
+    decode_b64(s).is_some_and(|d| {
+        let t = d.trim_ascii();
+        matches!(t.first(), Some(b'{' | b'['))
+            && serde_json::from_slice::<serde_json::Value>(t).is_ok()
+    })
+}
+
 /// Placeholder screening shared by several validators (the global allowlist covers the
 /// common words; this adds shapes).
 fn looks_like_placeholder(s: &[u8]) -> bool {
@@ -302,7 +313,7 @@ fn generic(s: &[u8]) -> bool {
     if s.len() < 8 || looks_like_placeholder(s) || !s.is_ascii() {
         return false;
     }
-    if wordiness(s) >= 0.7 {
+    if wordiness(s) >= 0.7 && !interleaved(s) {
         return false;
     }
     let Ok(text) = std::str::from_utf8(s) else {
@@ -393,6 +404,27 @@ fn generic(s: &[u8]) -> bool {
         return false;
     }
     true
+}
+
+/// Words interleaved with digits or symbols at least twice (`Plum7Tree4Rain`,
+/// `blue!Fox9sky`): a passphrase made to satisfy a password policy, not an identifier
+/// (`defaultToConfig2`) or a slug (`prod-db-credentials-v2`), whose separators are plain.
+fn interleaved(s: &[u8]) -> bool {
+    let first = s.iter().position(u8::is_ascii_alphabetic);
+    let last = s.iter().rposition(u8::is_ascii_alphabetic);
+    let (Some(first), Some(last)) = (first, last) else {
+        return false;
+    };
+    s[first..last]
+        .split(u8::is_ascii_alphabetic)
+        .filter(|run| {
+            !run.is_empty()
+                && run
+                    .iter()
+                    .any(|b| !matches!(b, b'-' | b'_' | b'.' | b'/' | b' '))
+        })
+        .count()
+        >= 2
 }
 
 /// `x25519_generate_private_key`: lowercase words and digits joined by underscores, at
@@ -541,6 +573,7 @@ mod tests {
             "x25519_generate_private_key",
             "x25519_check_private_key_bytes",
             "ed25519.Ed25519PrivateKey",
+            "hunter2hunter2",
         ] {
             assert!(!Validator::Generic.check(bad.as_bytes()), "{bad}");
         }
@@ -550,6 +583,7 @@ mod tests {
             "b5d1e3f79a2c48e6a0b9",
             "k9x2_q7vm_z4rp8tw3",
             "Zq8.Xk9mV2pL7wR4",
+            "Gold4Lake9Stone",
         ] {
             assert!(Validator::Generic.check(good.as_bytes()), "{good}");
         }
@@ -579,6 +613,25 @@ mod tests {
         assert!(!Validator::BasicAuth.check(enc("user:password").as_bytes()));
         assert!(!Validator::BasicAuth.check(enc("no-colon-here").as_bytes()));
         assert!(!Validator::BasicAuth.check(b"not base64!"));
+    }
+
+    #[test]
+    fn context_validators_drop_encoded_placeholders_and_records() {
+        use base64::Engine as _;
+        let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        for placeholder in ["changeit", "<db password>", "TBD", "REPLACE_ME", " root\n"] {
+            let v = enc(placeholder);
+            assert!(
+                !Validator::NotPlaceholder.check_named(v.as_bytes(), b"pw: "),
+                "{placeholder}"
+            );
+        }
+        let cursor = enc(r#"{"offset":200,"shard":"eu-3","ts":1714553211}"#);
+        assert!(!Validator::Generic.check_named(cursor.as_bytes(), b"pageCursor = \""));
+        // A base64 value that is not a placeholder stays a finding.
+        let real = enc("Kf8Lq2Wx7Zp3Rz4N");
+        assert!(Validator::NotPlaceholder.check_named(real.as_bytes(), b"pw: "));
+        assert!(Validator::Generic.check_named(b"Kf8Lq2Wx7Zp3", b"pw = \""));
     }
 
     #[test]
