@@ -80,7 +80,8 @@ pub(super) fn candidates(data: &[u8], owned_end: usize, out: &mut Vec<(usize, us
         from = at + 11;
         // The quote opening the literal: the nearest quote before `-----BEGIN ` on its
         // line (a Go raw string may have opened on the line before).
-        let ls = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+        let lo = at.saturating_sub(MAX_GAP * 16);
+        let ls = memchr::memrchr(b'\n', &data[lo..at]).map_or(lo, |i| lo + i + 1);
         let Some(open) = data[ls..at]
             .iter()
             .rposition(|&b| is_quote(b))

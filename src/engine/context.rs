@@ -62,12 +62,19 @@ pub fn extract(hay: &[u8], name: (usize, usize), mode: Mode) -> Option<(usize, u
     (v.0 < v.1 && v.1 - v.0 <= MAX_VALUE).then_some(v)
 }
 
+/// How far a line is looked at around a name, each way: enough for a declaration's
+/// keywords and a value, and it keeps the work per name constant on one-line files
+/// (minified code, a flood of keywords) where the whole line would make it quadratic.
+const LINE_REACH: usize = 1024;
+
 fn line_start(hay: &[u8], i: usize) -> usize {
-    memchr::memrchr(b'\n', &hay[..i]).map_or(0, |p| p + 1)
+    let lo = i.saturating_sub(LINE_REACH);
+    memchr::memrchr(b'\n', &hay[lo..i]).map_or(lo, |p| lo + p + 1)
 }
 
 fn line_end(hay: &[u8], i: usize) -> usize {
-    memchr::memchr(b'\n', &hay[i..]).map_or(hay.len(), |p| i + p)
+    let hi = (i + LINE_REACH).min(hay.len());
+    memchr::memchr(b'\n', &hay[i..hi]).map_or(hi, |p| i + p)
 }
 
 fn skip_blank(hay: &[u8], mut i: usize, end: usize) -> usize {
@@ -427,6 +434,13 @@ fn value(hay: &[u8], mut q: usize, le: usize, unquoted_ok: bool) -> Option<(usiz
     while j > q && matches!(hay[j - 1], b';' | b',') {
         j -= 1;
     }
+    // Bare values with brackets are code: a parameter's type (`Option<&str>`), a call.
+    if hay[q..j]
+        .iter()
+        .any(|b| matches!(b, b'<' | b'>' | b'(' | b')' | b'{' | b'}'))
+    {
+        return None;
+    }
     (j > q).then_some((q, j))
 }
 
@@ -774,6 +788,10 @@ mod tests {
             ("apiToken = compute(\"Mk7#pQ2vL9\")", "apiToken"),
             ("apiToken.equals(\"Mk7#pQ2vL9\")", "apiToken"),
             ("apiToken = \"Mk7#pQ2vL9", "apiToken"),
+            (
+                "fn rotate(apiToken: Option<&str>) -> Result<()>",
+                "apiToken",
+            ),
         ] {
             assert_eq!(get(text, name, Mode::Assignment), None, "{text}");
         }

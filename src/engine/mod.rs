@@ -304,8 +304,15 @@ impl Engine {
             let list = std::mem::take(&mut windows[r]);
             if let Ok(compiled) = rule.compiled() {
                 let locs = scratch.locs[r].get_or_insert_with(|| compiled.regex.create_captures());
+                // A pair's value may sit before its name: a name just past the owned
+                // end can still make a match that starts inside it.
+                let reach = if rule.extract.is_some() {
+                    context::PAIR_REACH
+                } else {
+                    0
+                };
                 for &(lo, hi) in &list {
-                    if lo >= owned_end {
+                    if lo >= owned_end + reach {
                         break;
                     }
                     Self::run_window(r, rule, compiled, hay, lo, hi, owned_end, path, locs, out);
@@ -344,7 +351,12 @@ impl Engine {
             let Some(m) = locs.get_match() else {
                 break;
             };
-            if m.start() >= owned_end {
+            let reach = if rule.extract.is_some() {
+                context::PAIR_REACH
+            } else {
+                0
+            };
+            if m.start() >= owned_end + reach {
                 break;
             }
             let Some((ss, se)) = locs
@@ -364,14 +376,24 @@ impl Engine {
             }
             // The text that names the secret: the match before it, or the name itself
             // when the value was read from the context.
+            // Allowlists see the match from its name on.
+            let whole_start = if rule.extract.is_some() {
+                ss
+            } else {
+                m.start()
+            };
             let (start, ss, se, end, named) = match rule.extract {
                 None => (m.start(), ss, se, m.end(), &hay[m.start()..ss]),
-                // The match starts at the name, not at the boundary before it.
+                // The match starts at the name (not at the boundary before it), or at
+                // the value when that comes first (`{"value": "...", "name": "X"}`).
                 Some(mode) => match context::extract(hay, (ss, se), mode) {
-                    Some((vs, ve)) => (ss, vs, ve, m.end().max(ve), &hay[ss..se]),
+                    Some((vs, ve)) => (ss.min(vs), vs, ve, m.end().max(ve), &hay[ss..se]),
                     None => continue,
                 },
             };
+            if start >= owned_end {
+                continue;
+            }
             let secret = &hay[ss..se];
             let entropy = entropy::shannon_entropy(secret);
             if rule.spec.entropy.is_some_and(|min| entropy < min) {
@@ -387,11 +409,11 @@ impl Engine {
                 continue;
             }
             if !compiled.allows.is_empty() {
-                let line_lo = memchr::memrchr(b'\n', &hay[..start]).map_or(0, |i| i + 1);
+                let line_lo = memchr::memrchr(b'\n', &hay[..whole_start]).map_or(0, |i| i + 1);
                 let line_hi = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
                 let input = AllowInput {
                     secret,
-                    whole: &hay[start..end],
+                    whole: &hay[whole_start..end],
                     line: &hay[line_lo..line_hi],
                     path,
                 };

@@ -351,8 +351,12 @@ fn generic(s: &[u8]) -> bool {
     // `:` and `=` first: the tail of `Type::Variant` or of `==`, not a value.
     if matches!(
         first,
-        b'$' | b'%' | b'@' | b'&' | b'#' | b'/' | b'\\' | b'(' | b'[' | b'<' | b':' | b'='
+        b'$' | b'%' | b'@' | b'&' | b'#' | b'/' | b'\\' | b'(' | b'[' | b'<' | b':' | b'=' | b'{'
     ) {
+        return false;
+    }
+    // Format strings and escaped multi-line text: `{before}\n`, `{}:{}`.
+    if (s.contains(&b'{') && s.contains(&b'}')) || s.windows(2).any(|w| w == b"\\n") {
         return false;
     }
     if snake_identifier(s) || dotted_type_path(s) {
@@ -574,6 +578,8 @@ mod tests {
             "x25519_check_private_key_bytes",
             "ed25519.Ed25519PrivateKey",
             "hunter2hunter2",
+            "{pat}\\naws_key",
+            "id={}&sig={:x}",
         ] {
             assert!(!Validator::Generic.check(bad.as_bytes()), "{bad}");
         }
