@@ -122,8 +122,8 @@ pub(super) fn decode(enc: &[u8]) -> Option<Decoded> {
     loop {
         let end = literal_end(enc, open, enc.len())?;
         let body_end = end - 1;
-        for i in open + 1..body_end {
-            bytes.push(enc[i]);
+        for (i, &b) in enc.iter().enumerate().take(body_end).skip(open + 1) {
+            bytes.push(b);
             map.push(u32::try_from(i).ok()?);
         }
         match next_literal(enc, end, enc.len()) {

@@ -294,7 +294,7 @@ fn has_word(text: &[u8], word: &[u8]) -> bool {
     text.windows(word.len()).enumerate().any(|(i, w)| {
         w.eq_ignore_ascii_case(word)
             && (i == 0 || !is_ident(text[i - 1]))
-            && text.get(i + word.len()).is_none_or(|&b| !is_ident(b))
+            && !text.get(i + word.len()).is_some_and(|&b| is_ident(b))
     })
 }
 
@@ -578,12 +578,12 @@ fn open_tag_before(pre: &[u8]) -> Option<&[u8]> {
     }
     let lt = pre.iter().rposition(|&b| b == b'<')?;
     let inner = &pre[lt + 1..pre.len() - 1];
-    if inner.first().is_none_or(|b| !b.is_ascii_alphabetic()) {
+    if !inner.first().is_some_and(u8::is_ascii_alphabetic) {
         return None;
     }
     let name_end = inner
         .iter()
-        .position(|b| b.is_ascii_whitespace())
+        .position(u8::is_ascii_whitespace)
         .unwrap_or(inner.len());
     let name = &inner[..name_end];
     Some(

@@ -56,17 +56,14 @@ pub fn acceptable(v: &[u8], before: &[u8]) -> bool {
 pub fn has_dead_checksum(v: &[u8]) -> bool {
     let mut i = 0;
     while i + 4 <= v.len() {
-        let prefix_len = if v[i..].starts_with(b"npm_") {
-            4
-        } else if v[i..].starts_with(b"gh")
+        let github = v[i..].starts_with(b"gh")
             && v.get(i + 3) == Some(&b'_')
-            && matches!(v.get(i + 2), Some(b'p' | b'o' | b'u' | b's' | b'r'))
-        {
-            4
-        } else {
+            && matches!(v.get(i + 2), Some(b'p' | b'o' | b'u' | b's' | b'r'));
+        if !(github || v[i..].starts_with(b"npm_")) {
             i += 1;
             continue;
-        };
+        }
+        let prefix_len = 4;
         let left_ok = i == 0 || !v[i - 1].is_ascii_alphanumeric();
         let body = &v[i + prefix_len..];
         let run = body
