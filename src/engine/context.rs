@@ -787,7 +787,7 @@ mod tests {
             ("checkApiToken(\"Mk7#pQ2vL9\")", "checkApiToken"),
             ("apiToken = compute(\"Mk7#pQ2vL9\")", "apiToken"),
             ("apiToken.equals(\"Mk7#pQ2vL9\")", "apiToken"),
-            ("apiToken = \"Mk7#pQ2vL9", "apiToken"),
+            ("apiToken = \"Mk7#pQ2vL9", "apiToken"), // leaksweep:allow (test fixture)
             (
                 "fn rotate(apiToken: Option<&str>) -> Result<()>",
                 "apiToken",
