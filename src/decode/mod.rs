@@ -24,6 +24,7 @@
 //! base64 blob is located at the encoded characters that carry it.
 
 mod base64run;
+mod concat;
 mod escape;
 mod percent;
 
@@ -66,6 +67,8 @@ pub enum Encoding {
     Percent,
     /// JSON or C string escapes (`\"`, `\uXXXX`, `\n`, `\xHH`).
     Escape,
+    /// String literals joined by concatenation (a key block split across literals).
+    Concat,
 }
 
 impl Encoding {
@@ -75,6 +78,7 @@ impl Encoding {
             Encoding::Base64 => "base64",
             Encoding::Percent => "percent",
             Encoding::Escape => "escape",
+            Encoding::Concat => "concat",
         }
     }
 }
@@ -215,6 +219,7 @@ fn level(
     let mut cands = Vec::new();
     base64run::candidates(data, owned_end, &mut cands);
     percent_and_escapes(data, owned_end, &mut cands);
+    concat_candidates(data, owned_end, &mut cands);
     if cands.is_empty() {
         return;
     }
@@ -231,6 +236,7 @@ fn level(
             Encoding::Base64 => base64run::decode(enc),
             Encoding::Percent => percent::decode(enc),
             Encoding::Escape => escape::decode(enc),
+            Encoding::Concat => concat::decode(enc),
         };
         let Some(decoded) = decoded else { continue };
         *budget = budget.saturating_sub(decoded.bytes.len());
@@ -294,6 +300,7 @@ pub(crate) fn fuzz_candidates(data: &[u8], owned_end: usize) -> Vec<(Encoding, u
     let mut cands = Vec::new();
     base64run::candidates(data, owned_end, &mut cands);
     percent_and_escapes(data, owned_end, &mut cands);
+    concat_candidates(data, owned_end, &mut cands);
     cands
         .into_iter()
         .map(|c| (c.encoding, c.start, c.end))
@@ -309,8 +316,20 @@ pub(crate) fn fuzz_decode(encoding: Encoding, enc: &[u8]) -> Option<(Vec<u8>, Ve
         Encoding::Base64 => base64run::decode(enc),
         Encoding::Percent => percent::decode(enc),
         Encoding::Escape => escape::decode(enc),
+        Encoding::Concat => concat::decode(enc),
     }?;
     Some((d.bytes, d.map))
+}
+
+/// Finds key blocks split across joined string literals.
+fn concat_candidates(data: &[u8], owned_end: usize, out: &mut Vec<Candidate>) {
+    let mut spans = Vec::new();
+    concat::candidates(data, owned_end, &mut spans);
+    out.extend(spans.into_iter().map(|(start, end)| Candidate {
+        encoding: Encoding::Concat,
+        start,
+        end,
+    }));
 }
 
 /// Finds percent-encoded tokens and escaped regions in one `memchr2` pass.

@@ -9,6 +9,8 @@
 //! compiled eagerly by [`Engine::new`] so that a bad regex is an error before any scan.
 
 pub mod allow;
+pub mod context;
+pub mod identify;
 pub mod pathscope;
 pub mod prefilter;
 pub mod selfcheck;
@@ -76,6 +78,7 @@ pub struct Rule {
     /// Where it was defined.
     pub origin: String,
     validator: Option<Validator>,
+    extract: Option<context::Mode>,
     compiled: OnceLock<Result<Compiled, String>>,
 }
 
@@ -90,10 +93,20 @@ impl Rule {
                 )
             })?),
         };
+        let extract = match &loaded.spec.extract {
+            None => None,
+            Some(name) => Some(context::Mode::from_name(name).ok_or_else(|| {
+                format!(
+                    "unknown extract mode {name:?} (known: {})",
+                    context::Mode::NAMES.join(", ")
+                )
+            })?),
+        };
         Ok(Rule {
             spec: loaded.spec,
             origin: loaded.origin,
             validator,
+            extract,
             compiled: OnceLock::new(),
         })
     }
@@ -335,8 +348,15 @@ impl Engine {
             let list = std::mem::take(&mut windows[r]);
             if let Ok(compiled) = rule.compiled() {
                 let locs = scratch.locs[r].get_or_insert_with(|| compiled.regex.create_captures());
+                // A pair's value may sit before its name: a name just past the owned
+                // end can still make a match that starts inside it.
+                let reach = if rule.extract.is_some() {
+                    context::PAIR_REACH
+                } else {
+                    0
+                };
                 for &(lo, hi) in &list {
-                    if lo >= owned_end {
+                    if lo >= owned_end + reach {
                         break;
                     }
                     Self::run_window(r, rule, compiled, hay, lo, hi, owned_end, path, locs, out);
@@ -375,7 +395,12 @@ impl Engine {
             let Some(m) = locs.get_match() else {
                 break;
             };
-            if m.start() >= owned_end {
+            let reach = if rule.extract.is_some() {
+                context::PAIR_REACH
+            } else {
+                0
+            };
+            if m.start() >= owned_end + reach {
                 break;
             }
             let Some((ss, se)) = locs
@@ -394,12 +419,35 @@ impl Engine {
             if se <= ss {
                 continue;
             }
+            // The text that names the secret: the match before it, or the name itself
+            // when the value was read from the context.
+            // Allowlists see the match from its name on.
+            let whole_start = if rule.extract.is_some() {
+                ss
+            } else {
+                m.start()
+            };
+            let (start, ss, se, end, named) = match rule.extract {
+                None => (m.start(), ss, se, m.end(), &hay[m.start()..ss]),
+                // The match starts at the name (not at the boundary before it), or at
+                // the value when that comes first (`{"value": "...", "name": "X"}`).
+                Some(mode) => match context::extract(hay, (ss, se), mode) {
+                    Some((vs, ve)) => (ss.min(vs), vs, ve, m.end().max(ve), &hay[ss..se]),
+                    None => continue,
+                },
+            };
+            if start >= owned_end {
+                continue;
+            }
             let secret = &hay[ss..se];
             let entropy = entropy::shannon_entropy(secret);
             if rule.spec.entropy.is_some_and(|min| entropy < min) {
                 continue;
             }
-            if rule.validator.is_some_and(|v| !v.check(secret)) {
+            if rule
+                .validator
+                .is_some_and(|v| !v.check_named(secret, named))
+            {
                 continue;
             }
             if allow::is_placeholder(secret)
@@ -408,12 +456,11 @@ impl Engine {
                 continue;
             }
             if !compiled.allows.is_empty() {
-                let line_lo = memchr::memrchr(b'\n', &hay[..m.start()]).map_or(0, |i| i + 1);
-                let line_hi =
-                    memchr::memchr(b'\n', &hay[m.end()..]).map_or(hay.len(), |i| m.end() + i);
+                let line_lo = memchr::memrchr(b'\n', &hay[..whole_start]).map_or(0, |i| i + 1);
+                let line_hi = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
                 let input = AllowInput {
                     secret,
-                    whole: &hay[m.start()..m.end()],
+                    whole: &hay[whole_start..end],
                     line: &hay[line_lo..line_hi],
                     path,
                 };
@@ -423,8 +470,8 @@ impl Engine {
             }
             out.push(Match {
                 rule: r,
-                start: m.start(),
-                end: m.end(),
+                start,
+                end,
                 secret_start: ss,
                 secret_end: se,
                 entropy,

@@ -77,6 +77,23 @@ impl Validator {
         })
     }
 
+    /// True if `secret`, named by `named` (the text of its match before it, or the name
+    /// its value was read for), passes this validator. The validators of context-only
+    /// rules also consult the value's shape (`identify`): a dead checksummed token, a
+    /// public identifier or a password hash is no secret whatever its name, and bare hex
+    /// is one only under a strongly secret name.
+    pub fn check_named(self, secret: &[u8], named: &[u8]) -> bool {
+        match self {
+            Validator::Generic | Validator::OpaqueToken | Validator::NotPlaceholder => {
+                self.check(secret)
+                    && super::identify::acceptable(secret, named)
+                    && !encoded_placeholder(secret)
+                    && !encoded_record(secret)
+            }
+            _ => self.check(secret),
+        }
+    }
+
     /// True if `secret` passes this validator.
     pub fn check(self, secret: &[u8]) -> bool {
         match self {
@@ -194,6 +211,46 @@ fn pem(secret: &[u8]) -> bool {
     decode_b64(b64.as_bytes()).is_some_and(|d| d.len() >= 48)
 }
 
+/// Base64 of a placeholder (`Y2hhbmdlbWU=` is `changeme`): Kubernetes Secret manifests
+/// carry their values encoded, and templates ship with encoded placeholders.
+fn encoded_placeholder(s: &[u8]) -> bool {
+    let Some(decoded) = decode_b64(s) else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&decoded) else {
+        return false;
+    };
+    if text.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        return false;
+    }
+    let text = text.trim();
+    if text.is_empty() {
+        return true;
+    }
+    let lower = text.to_ascii_lowercase();
+    const DEFAULTS: &[&str] = &[
+        "password", "passwd", "secret", "changeit", "admin", "root", "test", "default", "none",
+        "null", "todo", "tbd", "xxx", "pass", "123456", "12345678", "qwerty", "token", "value",
+    ];
+    DEFAULTS.contains(&lower.as_str())
+        || super::allow::is_placeholder(text.as_bytes())
+        || looks_like_placeholder(text.as_bytes())
+        || (text.starts_with('<') && text.ends_with('>'))
+}
+
+/// Base64 of a JSON record: a pagination cursor or a state blob (`nextPageToken`,
+/// `continuationToken`) that an API hands out and takes back, not a credential.
+fn encoded_record(s: &[u8]) -> bool {
+    if s.len() < 16 {
+        return false;
+    }
+    decode_b64(s).is_some_and(|d| {
+        let t = d.trim_ascii();
+        matches!(t.first(), Some(b'{' | b'['))
+            && serde_json::from_slice::<serde_json::Value>(t).is_ok()
+    })
+}
+
 /// Placeholder screening shared by several validators (the global allowlist covers the
 /// common words; this adds shapes).
 fn looks_like_placeholder(s: &[u8]) -> bool {
@@ -256,7 +313,7 @@ fn generic(s: &[u8]) -> bool {
     if s.len() < 8 || looks_like_placeholder(s) || !s.is_ascii() {
         return false;
     }
-    if wordiness(s) >= 0.7 {
+    if wordiness(s) >= 0.7 && !interleaved(s) {
         return false;
     }
     let Ok(text) = std::str::from_utf8(s) else {
@@ -294,8 +351,12 @@ fn generic(s: &[u8]) -> bool {
     // `:` and `=` first: the tail of `Type::Variant` or of `==`, not a value.
     if matches!(
         first,
-        b'$' | b'%' | b'@' | b'&' | b'#' | b'/' | b'\\' | b'(' | b'[' | b'<' | b':' | b'='
+        b'$' | b'%' | b'@' | b'&' | b'#' | b'/' | b'\\' | b'(' | b'[' | b'<' | b':' | b'=' | b'{'
     ) {
+        return false;
+    }
+    // Format strings and escaped multi-line text: `{before}\n`, `{}:{}`.
+    if (s.contains(&b'{') && s.contains(&b'}')) || s.windows(2).any(|w| w == b"\\n") {
         return false;
     }
     if snake_identifier(s) || dotted_type_path(s) {
@@ -347,6 +408,27 @@ fn generic(s: &[u8]) -> bool {
         return false;
     }
     true
+}
+
+/// Words interleaved with digits or symbols at least twice (`Plum7Tree4Rain`,
+/// `blue!Fox9sky`): a passphrase made to satisfy a password policy, not an identifier
+/// (`defaultToConfig2`) or a slug (`prod-db-credentials-v2`), whose separators are plain.
+fn interleaved(s: &[u8]) -> bool {
+    let first = s.iter().position(u8::is_ascii_alphabetic);
+    let last = s.iter().rposition(u8::is_ascii_alphabetic);
+    let (Some(first), Some(last)) = (first, last) else {
+        return false;
+    };
+    s[first..last]
+        .split(u8::is_ascii_alphabetic)
+        .filter(|run| {
+            !run.is_empty()
+                && run
+                    .iter()
+                    .any(|b| !matches!(b, b'-' | b'_' | b'.' | b'/' | b' '))
+        })
+        .count()
+        >= 2
 }
 
 /// `x25519_generate_private_key`: lowercase words and digits joined by underscores, at
@@ -495,6 +577,9 @@ mod tests {
             "x25519_generate_private_key",
             "x25519_check_private_key_bytes",
             "ed25519.Ed25519PrivateKey",
+            "hunter2hunter2",
+            "{pat}\\naws_key",
+            "id={}&sig={:x}",
         ] {
             assert!(!Validator::Generic.check(bad.as_bytes()), "{bad}");
         }
@@ -504,6 +589,7 @@ mod tests {
             "b5d1e3f79a2c48e6a0b9",
             "k9x2_q7vm_z4rp8tw3",
             "Zq8.Xk9mV2pL7wR4",
+            "Gold4Lake9Stone",
         ] {
             assert!(Validator::Generic.check(good.as_bytes()), "{good}");
         }
@@ -533,6 +619,25 @@ mod tests {
         assert!(!Validator::BasicAuth.check(enc("user:password").as_bytes()));
         assert!(!Validator::BasicAuth.check(enc("no-colon-here").as_bytes()));
         assert!(!Validator::BasicAuth.check(b"not base64!"));
+    }
+
+    #[test]
+    fn context_validators_drop_encoded_placeholders_and_records() {
+        use base64::Engine as _;
+        let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        for placeholder in ["changeit", "<db password>", "TBD", "REPLACE_ME", " root\n"] {
+            let v = enc(placeholder);
+            assert!(
+                !Validator::NotPlaceholder.check_named(v.as_bytes(), b"pw: "),
+                "{placeholder}"
+            );
+        }
+        let cursor = enc(r#"{"offset":200,"shard":"eu-3","ts":1714553211}"#);
+        assert!(!Validator::Generic.check_named(cursor.as_bytes(), b"pageCursor = \""));
+        // A base64 value that is not a placeholder stays a finding.
+        let real = enc("Kf8Lq2Wx7Zp3Rz4N");
+        assert!(Validator::NotPlaceholder.check_named(real.as_bytes(), b"pw: "));
+        assert!(Validator::Generic.check_named(b"Kf8Lq2Wx7Zp3", b"pw = \""));
     }
 
     #[test]

@@ -144,6 +144,10 @@ pub struct RuleSpec {
     /// The match may span lines (PEM blocks). Otherwise a match stays on one line.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub multiline: bool,
+    /// The regex finds a secret-sounding *name*; the engine reads its value from the
+    /// context (`assignment` or `pair`, see `engine::context`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extract: Option<String>,
     /// Overlap resolution: where two rules match overlapping secrets, the higher wins.
     /// Generic rules use a negative priority so that a provider rule always wins.
     #[serde(default, skip_serializing_if = "is_zero")]

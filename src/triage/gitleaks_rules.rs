@@ -235,6 +235,7 @@ fn translate_rule(origin: &str, index: usize, t: &Table, out: &mut Loaded) {
         validator: None,
         unicode: false,
         multiline: false,
+        extract: None,
         priority: 0,
         tags: Vec::new(),
         references: Vec::new(),
