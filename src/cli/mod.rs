@@ -10,10 +10,12 @@ pub mod follow;
 pub mod git;
 pub mod hook;
 pub mod ignore;
+pub mod merge;
 pub mod redact;
 pub mod rotate;
 pub mod rules;
 pub mod scan;
+pub mod sweep;
 
 use clap::{Parser, Subcommand};
 
@@ -59,6 +61,8 @@ pub enum Command {
     /// Install or remove the git pre-commit / pre-push hook.
     #[command(subcommand)]
     Hook(hook::HookCommand),
+    /// Join the reports of sweep shards (JSON, JSON lines, SARIF) into one.
+    Merge(merge::MergeArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -73,6 +77,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Rotate(args) => rotate::run(&args),
         Command::Hook(cmd) => hook::run(cmd),
         Command::Redact(args) => redact::run(&args),
+        Command::Merge(args) => merge::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -309,6 +309,7 @@ pub fn scan_chunk(
             entropy: m.entropy,
             decoded: dec.map(|d| d.how.clone()),
             git: None,
+            repository: None,
             suppressed,
         });
     }
