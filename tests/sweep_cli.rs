@@ -466,3 +466,244 @@ fn sweep_flags_that_need_one_repository_are_refused() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stderr(&out).contains('\r'));
 }
+
+/// Reads every YAML document of a shipped example.
+fn yaml_docs(name: &str) -> Vec<serde_yaml_ng::Value> {
+    use serde::Deserialize;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/sweeps")
+        .join(name);
+    let text = fs::read_to_string(&path).unwrap();
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|d| serde_yaml_ng::Value::deserialize(d).unwrap())
+        .collect()
+}
+
+fn strings(v: &serde_yaml_ng::Value) -> Vec<String> {
+    v.as_sequence()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A shell whose PATH finds the leaksweep under test first.
+fn sh(dir: &Path, script: &str, path_extra: &[&Path]) -> std::process::Output {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_leaksweep"));
+    let mut path: Vec<PathBuf> = path_extra.iter().map(|p| p.to_path_buf()).collect();
+    path.push(exe.parent().unwrap().to_path_buf());
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::process::Command::new("sh")
+        .current_dir(dir)
+        .env("PATH", std::env::join_paths(path).unwrap())
+        .args(["-c", script])
+        .output()
+        .unwrap()
+}
+
+fn quote(args: &[String]) -> String {
+    args.iter()
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The Kubernetes Indexed Job: every index reaches `--shard INDEX/completions`, and running
+/// the pods' commands (as Kubernetes expands them) then the merge Job's gives one run's
+/// findings.
+#[test]
+fn kubernetes_indexed_job_template_shards_by_completion_index() {
+    let docs = yaml_docs("kubernetes-indexed-job.yaml");
+    let job = docs
+        .iter()
+        .find(|d| d["kind"].as_str() == Some("Job"))
+        .expect("a Job");
+    let spec = &job["spec"];
+    assert_eq!(spec["completionMode"].as_str(), Some("Indexed"));
+    let n = spec["completions"].as_u64().unwrap();
+    let pod = &spec["template"]["spec"];
+    let args = strings(&pod["containers"][0]["args"]);
+    let at = args.iter().position(|a| a == "--shard").expect("--shard");
+    assert_eq!(args[at + 1], format!("$(JOB_COMPLETION_INDEX)/{n}"));
+    assert_eq!(args[0], "git");
+    let mkdir = strings(&pod["initContainers"][0]["command"]);
+
+    let root = TempDir::new().unwrap();
+    let names = org(root.path());
+    let whole = places(&json(&run(
+        root.path(),
+        &[
+            &["git", "-f", "json"],
+            &names.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ]
+        .concat(),
+    )));
+    let work = root.path().join("work");
+    let config = root.path().join("config");
+    fs::create_dir_all(&config).unwrap();
+    // Paths in the list are relative to where the pods run: use absolute ones here.
+    let list: Vec<String> = names
+        .iter()
+        .map(|n| root.path().join(n).display().to_string())
+        .collect();
+    fs::write(config.join("repos.txt"), list.join("\n")).unwrap();
+    let local = |s: &str| {
+        s.replace("/work", &work.display().to_string())
+            .replace("/config", &config.display().to_string())
+    };
+    let mkdir: Vec<String> = mkdir.iter().map(|a| local(a)).collect();
+    assert!(sh(root.path(), &quote(&mkdir), &[]).status.success());
+    for k in 0..n {
+        let pod_args: Vec<String> = args
+            .iter()
+            .map(|a| local(&a.replace("$(JOB_COMPLETION_INDEX)", &k.to_string())))
+            .collect();
+        let o = sh(root.path(), &format!("leaksweep {}", quote(&pod_args)), &[]);
+        assert_eq!(o.status.code(), Some(0), "pod {k}: {}", stderr(&o));
+    }
+    let merge = yaml_docs("kubernetes-merge-job.yaml");
+    let c = &merge[0]["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(strings(&c["command"]), ["sh", "-c"]);
+    let script = local(&strings(&c["args"])[0]);
+    let o = sh(root.path(), &script, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let merged: serde_json::Value =
+        serde_json::from_slice(&fs::read(work.join("reports/merged.sarif")).unwrap()).unwrap();
+    let results = merged["runs"][0]["results"].as_array().unwrap();
+    let got: BTreeSet<(String, String)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["properties"]["repository"].as_str().unwrap().to_string(),
+                r["partialFingerprints"]["leaksweep/secret/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String)> = whole
+        .iter()
+        .map(|(r, _, fp, _)| (root.path().join(r).display().to_string(), fp.clone()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// The GitHub Actions matrix: each matrix value reaches `--shard VALUE/N` (N the matrix
+/// size), and the merge job's script joins the shard artifacts.
+#[test]
+fn github_actions_matrix_template_shards_by_matrix_value() {
+    let docs = yaml_docs("github-actions-matrix.yml");
+    let jobs = &docs[0]["jobs"];
+    let shards: Vec<u64> = jobs["sweep"]["strategy"]["matrix"]["shard"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let n = shards.len() as u64;
+    assert_eq!(shards, (0..n).collect::<Vec<_>>());
+    let step = |job: &str, needle: &str| -> String {
+        jobs[job]["steps"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["run"].as_str())
+            .find(|r| r.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} step in {job}"))
+            .to_string()
+    };
+    let sweep = step("sweep", "leaksweep git");
+    assert!(
+        sweep.contains(&format!("--shard ${{{{ matrix.shard }}}}/{n}")),
+        "{sweep}"
+    );
+    assert_eq!(jobs["merge"]["needs"].as_str(), Some("sweep"));
+    let merge = step("merge", "leaksweep merge");
+
+    let root = TempDir::new().unwrap();
+    let names = org(root.path());
+    fs::write(root.path().join("repos.txt"), names.join("\n")).unwrap();
+    fs::create_dir(root.path().join("shards")).unwrap();
+    for k in &shards {
+        let o = sh(
+            root.path(),
+            &sweep.replace("${{ matrix.shard }}", &k.to_string()),
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(0), "shard {k}: {}", stderr(&o));
+        fs::rename(
+            root.path().join(format!("shard-{k}.json")),
+            root.path().join(format!("shards/shard-{k}.json")),
+        )
+        .unwrap();
+    }
+    let o = sh(root.path(), &merge, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.path().join("leaksweep.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 24);
+}
+
+/// The GNU parallel script: the shard index it is called back with reaches `--shard`
+/// on the host (ssh and scp replaced by local stand-ins), and the report comes back.
+#[test]
+fn parallel_ssh_script_runs_shard_k_on_its_host() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sweeps/parallel-ssh.sh");
+    let text = fs::read_to_string(&script).unwrap();
+    assert!(
+        text.contains("::: $(seq 0 $((n - 1))) ::: $hosts"),
+        "{text}"
+    );
+    let root = TempDir::new().unwrap();
+    let names = org(root.path());
+    let list: Vec<String> = names
+        .iter()
+        .map(|n| root.path().join(n).display().to_string())
+        .collect();
+    fs::write(root.path().join("repos.txt"), list.join("\n")).unwrap();
+    let bin_dir = root.path().join("fakebin");
+    let remote = root.path().join("remote");
+    fs::create_dir_all(remote.join("host1")).unwrap();
+    fs::create_dir_all(root.path().join("out")).unwrap();
+    fs::create_dir_all(&bin_dir).unwrap();
+    let r = remote.display();
+    fs::write(
+        bin_dir.join("ssh"),
+        format!("#!/bin/sh\nhost=$1; shift; cd '{r}'/\"$host\" && exec \"$@\"\n"),
+    )
+    .unwrap();
+    fs::write(
+        bin_dir.join("scp"),
+        format!(
+            "#!/bin/sh\n[ \"$1\" = -q ] && shift\nmap() {{ case $1 in *:*) echo \
+             '{r}'/\"${{1%%:*}}\"/\"${{1#*:}}\";; *) echo \"$1\";; esac; }}\n\
+             cp \"$(map \"$1\")\" \"$(map \"$2\")\"\n"
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    for f in ["ssh", "scp"] {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(bin_dir.join(f), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let o = sh(
+        root.path(),
+        &format!("sh '{}' --one 1 host1 3 repos.txt out", script.display()),
+        &[&bin_dir],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value =
+        serde_json::from_slice(&fs::read(root.path().join("out/shard-1.json")).unwrap()).unwrap();
+    assert_eq!(v["summary"]["shard"], "1/3");
+    let want = names
+        .iter()
+        .filter(|n| {
+            let id = root.path().join(n).display().to_string();
+            leaksweep::sweep::shard::bucket(&id, 3) == 1
+        })
+        .count();
+    assert_eq!(v["summary"]["repositories"], want as u64);
+}
