@@ -58,7 +58,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
     /// Progress: `auto` (a live line when stderr is a terminal), `plain` (a line every few
-    /// seconds, for CI logs), `none`. `-q` shows none.
+    /// seconds, for CI logs; sweeps only), `none`. `-q` shows none.
     #[arg(long, value_enum, value_name = "MODE", default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
 }
@@ -269,8 +269,12 @@ impl ProgressView {
     fn start(mode: ProgressMode, p: Arc<SweepProgress>) -> Option<ProgressView> {
         let live = match mode {
             ProgressMode::None => return None,
-            ProgressMode::Auto if !io::stderr().is_terminal() => return None,
-            ProgressMode::Auto => true,
+            ProgressMode::Auto => {
+                if !io::stderr().is_terminal() {
+                    return None;
+                }
+                true
+            }
             ProgressMode::Plain => false,
         };
         let stop = Arc::new(AtomicBool::new(false));

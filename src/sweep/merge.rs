@@ -257,11 +257,18 @@ pub fn merge(inputs: Vec<Parsed>) -> (Vec<Finding>, Vec<Finding>, Summary, u64) 
     let mut suppressed = Vec::new();
     let mut total: Option<Value> = None;
     let mut elapsed = 0u64;
+    let mut same: BTreeMap<&str, u64> = BTreeMap::new();
     for p in inputs {
         findings.extend(p.findings);
         suppressed.extend(p.suppressed);
         if let Some(s) = p.summary {
             elapsed = elapsed.max(s["elapsed_ms"].as_u64().unwrap_or(0));
+            for k in SAME_IN_EVERY_SHARD {
+                if let Some(v) = s[*k].as_u64() {
+                    let m = same.entry(*k).or_default();
+                    *m = (*m).max(v);
+                }
+            }
             match total.as_mut() {
                 Some(t) => add_values(t, &s),
                 None => total = Some(s),
@@ -300,6 +307,13 @@ pub fn merge(inputs: Vec<Parsed>) -> (Vec<Finding>, Vec<Finding>, Summary, u64) 
             }
         }
     }
+    for (k, v) in same {
+        if k == "rules" {
+            summary.rules = v;
+        } else {
+            summary.extra.insert(k.to_string(), Value::from(v));
+        }
+    }
     summary.findings = findings.len() as u64;
     let fps: HashSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
     summary.unique_secrets = fps.len() as u64;
@@ -320,6 +334,9 @@ pub fn merge(inputs: Vec<Parsed>) -> (Vec<Finding>, Vec<Finding>, Summary, u64) 
     }
     (findings, suppressed, summary, errors)
 }
+
+/// Counters every shard reports for the whole sweep, not its share: not summed.
+const SAME_IN_EVERY_SHARD: &[&str] = &["rules", "repositories_listed"];
 
 /// The named fields of [`Summary`] (the rest of a summary object is `extra`).
 const SUMMARY_FIELDS: &[&str] = &[
@@ -358,6 +375,7 @@ mod tests {
     fn write(findings: &[Finding], format: Format, files: u64) -> String {
         let summary = Summary {
             files_scanned: files,
+            rules: 400,
             errors: 0,
             extra: [("commits_walked".to_string(), serde_json::json!(files * 2))].into(),
             ..Summary::default()
@@ -419,6 +437,10 @@ mod tests {
             if fmt == Format::Json {
                 assert_eq!(summary.files_scanned, 7);
                 assert_eq!(summary.extra["commits_walked"], 14);
+                assert_eq!(
+                    summary.rules, 400,
+                    "the same rules in every shard: not summed"
+                );
             }
             // Redacted in, redacted out.
             assert!(merged

@@ -33,8 +33,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use rayon::prelude::*;
-
 use crate::finding::{Finding, Skipped, Summary};
 use crate::pipeline::ScanOutcome;
 use crate::source::git::{self, GitOptions, Progress, Selection};
@@ -345,8 +343,18 @@ pub fn run(
     }
     let todo: Vec<&RepoSpec> = repos.iter().filter(|r| !finished.contains(&r.id)).collect();
     let shared = Mutex::new((out, cp.take()));
-    pool.install(|| {
-        todo.par_iter().with_max_len(1).for_each(|spec| {
+    // One lane per worker, each sweeping one repository at a time: a worker waiting on
+    // the blobs of its repository may run another lane's work, but never starts more
+    // repositories than there are lanes, so memory stays bounded by the lanes' largest
+    // repositories (a parallel iterator over repositories could stack many of them).
+    let lanes = pool.current_num_threads().clamp(1, todo.len().max(1));
+    let next = AtomicU64::new(0);
+    let sweep_lane = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(spec) = usize::try_from(i).ok().and_then(|i| todo.get(i)) else {
+            break;
+        };
+        {
             let p = progress.start(&spec.id);
             let result = sweep_one(pool, ctx, triage, spec, opts, &p, on_skip);
             progress.finish(&spec.id, &p, result.is_err());
@@ -367,6 +375,13 @@ pub fn run(
                     repository: spec.id.clone(),
                     error,
                 }),
+            }
+        }
+    };
+    pool.install(|| {
+        rayon::scope(|s| {
+            for _ in 0..lanes {
+                s.spawn(|_| sweep_lane());
             }
         });
     });
