@@ -10,6 +10,8 @@
 //! [`decode`] sits beside the engine: sources hand it each chunk, it finds base64,
 //! percent-encoded and escaped spans and runs the engine on their decoded bytes.
 //! [`redact`] masks the spans sources find and writes everything else unchanged.
+//! [`sweep`] runs git sweeps over many repositories (lists, clones, shards, checkpoints)
+//! and merges shard reports.
 //!
 //! Semver covers the command line and the output formats, not this Rust API.
 
@@ -34,6 +36,7 @@ pub mod rules;
 pub mod scrub;
 pub mod secret;
 pub mod source;
+pub mod sweep;
 #[cfg(test)]
 mod testutil;
 pub mod triage;

@@ -29,9 +29,10 @@ Modes (one at a time):
   leaksweep git --staged               what the index adds over HEAD (pre-commit)
   git's pre-push hook: leaksweep git --pre-push   (reads the hook's stdin)")]
 pub struct GitArgs {
-    /// The repository (a work tree, a directory inside one, or a bare repository).
-    #[arg(value_name = "REPO", default_value = ".")]
-    pub repo: PathBuf,
+    /// The repository (a work tree, a directory inside one, or a bare repository);
+    /// several, or URLs, make a sweep (see `--repos-from`). Default: `.`.
+    #[arg(value_name = "REPO")]
+    pub repos: Vec<PathBuf>,
     /// Report only secrets that the commits of a range add: `A..B` (commits in B not in A),
     /// `A...B` (from the merge base of A and B to B), `A..` (A..HEAD). A secret already
     /// in a file before the range is not reported again.
@@ -73,13 +74,24 @@ pub struct GitArgs {
     /// Resource limits (per blob).
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Sweeps of many repositories.
+    #[command(flatten)]
+    pub sweep: super::sweep::SweepArgs,
 }
 
 /// Runs `leaksweep git`.
 pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
+    if super::sweep::is_sweep(args) {
+        return super::sweep::run(args);
+    }
     let started = Instant::now();
     git::configure_libgit2();
-    let repo = git::open(&args.repo)?;
+    let repo_arg = args
+        .repos
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let repo = git::open(&repo_arg)?;
     // The project (config, ignore file, baseline) is the repository's work tree, or the
     // repository itself when it is bare; finding paths are relative to its root.
     let start = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
@@ -107,8 +119,11 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
     } else {
         let selection = selection(&repo, args)?;
         let progress = Arc::new(Progress::default());
-        let bar = (!args.no_progress && !args.output.quiet && io::stderr().is_terminal())
-            .then(|| ProgressBar::start(Arc::clone(&progress)));
+        let bar = (!args.no_progress
+            && args.sweep.progress != super::sweep::ProgressMode::None
+            && !args.output.quiet
+            && io::stderr().is_terminal())
+        .then(|| ProgressBar::start(Arc::clone(&progress)));
         let opts = GitOptions {
             threads: args.output.threads,
             max_blob_size: args.max_blob_size,
@@ -139,6 +154,11 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
         summary.skip(hit);
     }
     summary.rules = ctx.engine.rules().len() as u64;
+    let mut findings = findings;
+    let repository = repo_arg.to_string_lossy().into_owned();
+    for f in &mut findings {
+        f.repository = Some(repository.clone());
+    }
     let mut outcome = ScanOutcome {
         findings,
         suppressed: Vec::new(),

@@ -31,10 +31,12 @@ pub mod follow;
 pub mod git;
 pub mod hook;
 pub mod ignore;
+pub mod merge;
 pub mod redact;
 pub mod rotate;
 pub mod rules;
 pub mod scan;
+pub mod sweep;
 
 use clap::{Parser, Subcommand};
 
@@ -92,6 +94,8 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) on stdout: `leaksweep man > leaksweep.1`.
     Man,
+    /// Join the reports of sweep shards (JSON, JSON lines, SARIF) into one.
+    Merge(merge::MergeArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -108,6 +112,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Redact(args) => redact::run(&args),
         Command::Completions(args) => completions::completions(&args),
         Command::Man => completions::man(),
+        Command::Merge(args) => merge::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -8,7 +8,7 @@ pub mod inline;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rules::Severity;
 use crate::secret::Secret;
@@ -34,7 +34,7 @@ pub struct GitProvenance {
 }
 
 /// One place in history that holds a secret.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Occurrence {
     /// Commit id.
     pub commit: String,
@@ -45,7 +45,7 @@ pub struct Occurrence {
 }
 
 /// Why a finding was suppressed instead of reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SuppressReason {
     /// An inline marker (`leaksweep:allow`, `gitleaks:allow`, `pragma: allowlist secret`).
@@ -103,14 +103,23 @@ pub struct Finding {
     pub file_type: Option<String>,
     /// History provenance, for git scans.
     pub git: Option<GitProvenance>,
+    /// The repository, for git scans: as named on the command line or in the list of a
+    /// sweep (a path or a URL). Two repositories can hold the same path and secret.
+    pub repository: Option<String>,
     /// Set when the finding is suppressed.
     pub suppressed: Option<SuppressReason>,
 }
 
 impl Finding {
-    /// The deterministic report order: path, position, rule.
-    pub fn sort_key(&self) -> (&str, u64, u64, &str) {
-        (&self.path, self.offset, self.line, &self.rule_id)
+    /// The deterministic report order: repository, path, position, rule.
+    pub fn sort_key(&self) -> (&str, &str, u64, u64, &str) {
+        (
+            self.repository.as_deref().unwrap_or(""),
+            &self.path,
+            self.offset,
+            self.line,
+            &self.rule_id,
+        )
     }
 }
 
@@ -120,6 +129,7 @@ pub fn sort_and_dedup(findings: &mut Vec<Finding>) {
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| {
         a.path == b.path
+            && a.repository == b.repository
             && a.offset == b.offset
             && a.rule_id == b.rule_id
             && a.fingerprint == b.fingerprint
@@ -128,19 +138,20 @@ pub fn sort_and_dedup(findings: &mut Vec<Finding>) {
 }
 
 /// A file or object that was not scanned, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     /// The path or object.
     pub path: String,
     /// Why (`binary`, `too-large`, `unreadable`, ...).
     pub reason: String,
     /// Detail (an OS error), without secrets.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
 }
 
 /// Counters of a scan, printed on stderr and in every report.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Summary {
     /// Files (or blobs) scanned.
     pub files_scanned: u64,

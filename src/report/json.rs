@@ -17,6 +17,8 @@ pub struct FindingView<'a> {
     rule_id: &'a str,
     rule_name: &'a str,
     severity: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repository: Option<&'a str>,
     path: &'a str,
     line: u64,
     column: u64,
@@ -56,6 +58,7 @@ impl<'a> FindingView<'a> {
             rule_id: &f.rule_id,
             rule_name: &f.rule_name,
             severity: f.severity.as_str(),
+            repository: f.repository.as_deref(),
             path: &f.path,
             line: f.line,
             column: f.column,

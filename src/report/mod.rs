@@ -15,7 +15,8 @@
 //! }
 //! ```
 //!
-//! A FINDING has `rule_id`, `rule_name`, `severity`, `path`, `line`, `column`,
+//! A FINDING has `rule_id`, `rule_name`, `severity`, `repository` (git scans), `path`,
+//! `line`, `column`,
 //! `end_line`, `end_column` (1-based; columns count characters), `offset` (byte offset
 //! of the secret), `secret` (redacted unless `--show-secrets`), `fingerprint`
 //! (`lsw1:<hex>`, keyed on rule and secret), `entropy`; decoded findings add `decoded`;

@@ -83,6 +83,10 @@ pub fn write(out: &mut dyn Write, report: &Report<'_>, opts: ReportOptions) -> i
             props["email"] = json!(g.email);
             props["date"] = json!(g.date);
             props["present_at_head"] = json!(g.present_at_head);
+            props["commit_summary"] = json!(g.summary);
+        }
+        if let Some(r) = &f.repository {
+            props["repository"] = json!(r);
         }
         results.push(json!({
             "ruleId": f.rule_id,

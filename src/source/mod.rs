@@ -310,6 +310,7 @@ pub fn scan_chunk(
             decoded: dec.map(|d| d.how.clone()),
             file_type: rule.spec.file_type.clone(),
             git: None,
+            repository: None,
             suppressed,
         });
     }

@@ -538,6 +538,30 @@ pub fn sweep(
     progress: &Progress,
     on_skip: &(dyn Fn(&Skipped) + Sync),
 ) -> Result<GitOutcome> {
+    // Built here rather than through `pipeline`, which depends on sources, not the reverse.
+    let thread_pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .thread_name(|i| format!("leaksweep-git-{i}"))
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => return Err(Error::Other(format!("cannot start worker threads: {e}"))),
+    };
+    sweep_on(&thread_pool, ctx, repo, selection, opts, progress, on_skip)
+}
+
+/// [`sweep`] on a thread pool the caller owns, so that a sweep of many repositories
+/// shares one pool instead of starting one per repository (`opts.threads` is not used).
+#[allow(clippy::too_many_arguments)]
+pub fn sweep_on(
+    thread_pool: &rayon::ThreadPool,
+    ctx: &ScanContext,
+    repo: &Repository,
+    selection: &Selection,
+    opts: &GitOptions,
+    progress: &Progress,
+    on_skip: &(dyn Fn(&Skipped) + Sync),
+) -> Result<GitOutcome> {
     let mut out = GitOutcome::default();
     let mut problems = Vec::new();
     let shallow = repo.is_shallow();
@@ -563,15 +587,6 @@ pub fn sweep(
 
     // Changes, diffed in parallel batches and merged in walk order.
     let pool = RepoPool::new(repo);
-    // Built here rather than through `pipeline`, which depends on sources, not the reverse.
-    let thread_pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
-        .thread_name(|i| format!("leaksweep-git-{i}"))
-        .build()
-    {
-        Ok(p) => p,
-        Err(e) => return Err(Error::Other(format!("cannot start worker threads: {e}"))),
-    };
     let mut tables = Tables::default();
     thread_pool.install(|| {
         for (batch_no, batch) in commits.chunks(DIFF_BATCH).enumerate() {
