@@ -31,5 +31,6 @@ pub mod source;
 #[cfg(test)]
 mod testutil;
 pub mod triage;
+pub mod validation;
 
 pub use error::{Error, Result};

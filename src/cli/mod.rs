@@ -14,6 +14,7 @@ pub mod redact;
 pub mod rotate;
 pub mod rules;
 pub mod scan;
+pub mod validate;
 
 use clap::{Parser, Subcommand};
 

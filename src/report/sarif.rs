@@ -74,6 +74,9 @@ pub fn write(out: &mut dyn Write, report: &Report<'_>, opts: ReportOptions) -> i
         if let Some(d) = &f.decoded {
             props["decoded"] = json!(d);
         }
+        if let Some(v) = &f.validation {
+            props["validation"] = json!(v);
+        }
         if let Some(g) = &f.git {
             props["commit"] = json!(g.commit);
             props["author"] = json!(g.author);

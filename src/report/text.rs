@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use crate::finding::validation::{Status, Validation};
 use crate::finding::Finding;
 use crate::rules::Severity;
 
@@ -30,6 +31,34 @@ fn paint(color: bool, code: &str, text: &str) -> String {
     }
 }
 
+/// The validation result as the text report shows it: `[live: identity]`, with the
+/// detail for the statuses that need one. Provider text is free of control characters.
+pub fn validation_label(v: &Validation) -> String {
+    let mut s = format!("[{}", v.status.as_str());
+    if !v.provider.is_empty() {
+        s.push_str(&format!(" {}", v.provider));
+    }
+    if let Some(id) = &v.identity {
+        s.push_str(&format!(": {id}"));
+    }
+    if !v.scopes.is_empty() {
+        s.push_str(&format!("; scopes {}", v.scopes.join(",")));
+    }
+    if !v.detail.is_empty() {
+        s.push_str(&format!(" ({})", v.detail));
+    }
+    s.push(']');
+    s.chars().filter(|c| !c.is_control()).collect()
+}
+
+fn status_color(s: Status) -> &'static str {
+    match s {
+        Status::Live => "\x1b[1;31m",
+        Status::Error => "\x1b[33m",
+        Status::Unknown | Status::Invalid => DIM,
+    }
+}
+
 fn write_group(
     out: &mut dyn Write,
     findings: &[Finding],
@@ -38,7 +67,11 @@ fn write_group(
 ) -> io::Result<()> {
     let c = opts.color;
     let mut last_path: Option<&str> = None;
-    for f in findings {
+    // Validated reports list live credentials first (then error, unknown, invalid); the
+    // sort is stable, so each status keeps the report order.
+    let mut ordered: Vec<&Finding> = findings.iter().collect();
+    ordered.sort_by_key(|f| f.validation.as_ref().map_or(0, |v| v.status.rank()));
+    for f in ordered {
         if last_path != Some(f.path.as_str()) {
             if last_path.is_some() {
                 writeln!(out)?;
@@ -67,6 +100,13 @@ fn write_group(
         }
         if let Some(r) = f.suppressed {
             write!(out, "  [suppressed: {}]", r.as_str())?;
+        }
+        if let Some(v) = &f.validation {
+            write!(
+                out,
+                "  {}",
+                paint(c, status_color(v.status), &validation_label(v))
+            )?;
         }
         writeln!(out)?;
         if let Some(g) = &f.git {

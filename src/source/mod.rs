@@ -310,6 +310,7 @@ pub fn scan_chunk(
             decoded: dec.map(|d| d.how.clone()),
             git: None,
             suppressed,
+            validation: None,
         });
     }
 }

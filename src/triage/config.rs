@@ -2,7 +2,7 @@
 //!
 //! Every key is known: an unknown key or a bad value is an error that names the file, the
 //! line, the key and what is allowed (`.leaksweep.toml:12: unknown key "alowlist"
-//! (allowed: version, salt, scan, rules, rule, allowlist, rotation)`). A config written for a newer
+//! (allowed: version, salt, scan, rules, rule, allowlist, rotation, validation)`). A config written for a newer
 //! format version is refused rather than half-understood.
 //!
 //! ```toml
@@ -44,6 +44,11 @@
 //! target = "secret"                 # secret | match | line
 //! stopwords = []                    # the secret contains one of these words
 //! condition = "or"                  # or | and
+//!
+//! [validation]                      # with --validate (docs/validation.md)
+//! allow_hosts = []                  # hosts from scanned text that may be contacted
+//! [validation.endpoints]            # base URL per provider id
+//! github = "https://ghe.example.com/api/v3"
 //! ```
 //!
 //! The salt keys every fingerprint (`finding::fingerprint`). Fingerprints in
@@ -102,6 +107,24 @@ pub struct Config {
     /// rotate` and `config check` validate it (`rotate::config`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<toml::Table>,
+    /// Live validation settings (`[validation]`, used with `--validate`).
+    #[serde(default)]
+    pub validation: ValidationSection,
+}
+
+/// `[validation]`: where `--validate` may send credentials besides each provider's fixed
+/// API host (see docs/validation.md).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidationSection {
+    /// Base URL per provider id (`github = "https://ghe.example.com/api/v3"`); the
+    /// command line's `--validate-endpoint` wins.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub endpoints: BTreeMap<String, String>,
+    /// Hosts named in scanned text that may be contacted (added to
+    /// `--validate-allow-host`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_hosts: Vec<String>,
 }
 
 impl Default for Config {
@@ -114,6 +137,7 @@ impl Default for Config {
             extra_rules: Vec::new(),
             rotation: None,
             allowlists: Vec::new(),
+            validation: ValidationSection::default(),
         }
     }
 }
