@@ -549,7 +549,10 @@ fn http_call(base: &str, spec: &HttpSpec, a: &Secret, b: Option<&Secret>) -> Res
             headers.push((h2.into(), text(b)));
         }
         Auth::InPath => {
-            path = path.replace("{secret}", &crate::rotate::http::encode_component(&text(a)));
+            // Percent-encoded so that no character can leave the path segment; `:` (as
+            // in Telegram's `123:ABC` tokens) is a legal path character and stays.
+            let seg = crate::rotate::http::encode_component(&text(a)).replace("%3A", ":");
+            path = path.replace("{secret}", &seg);
         }
     }
     let body = spec.body.map(|(ct, body)| {
