@@ -603,3 +603,27 @@ fn print_located(args: &RotateArgs, located: &[Located]) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod only_live_tests {
+    use super::*;
+
+    /// `--only-live` keeps live findings of a validated report and refuses a report
+    /// written without `--validate` (acting on nothing would look like success).
+    #[test]
+    fn only_live_filters_and_refuses_unvalidated_reports() {
+        let p = Path::new("r.jsonl");
+        let text = concat!(
+            r#"{"rule_id":"a","path":"x","fingerprint":"f1","validation":{"status":"live"}}"#,
+            "\n",
+            r#"{"rule_id":"a","path":"y","fingerprint":"f2","validation":{"status":"invalid"}}"#,
+            "\n"
+        );
+        let kept = only_live(parse_report(p, text).unwrap(), p).unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].fingerprint, "f1");
+        let plain = parse_report(p, r#"{"rule_id":"a","path":"x","fingerprint":"f1"}"#).unwrap();
+        let e = only_live(plain, p).unwrap_err().to_string();
+        assert!(e.contains("write it with --validate"), "{e}");
+    }
+}

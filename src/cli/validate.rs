@@ -104,7 +104,8 @@ impl ValidateArgs {
             return Ok(None);
         }
         let mut endpoints: BTreeMap<String, String> = BTreeMap::new();
-        for var in ["BAO_ADDR", "VAULT_ADDR"] {
+        // OpenBao's own variable wins over Vault's, as in the `bao` CLI.
+        for var in ["VAULT_ADDR", "BAO_ADDR"] {
             if let Some(v) = std::env::var(var).ok().filter(|v| !v.is_empty()) {
                 check_endpoint("vault", &v).map_err(|e| anyhow::anyhow!("${var}: {e}"))?;
                 endpoints.insert("vault".into(), v);

@@ -206,9 +206,15 @@ impl Limiter {
     /// Waits for a slot and the next start time; the slot is released when the guard
     /// drops.
     pub fn acquire(&self) -> Slot<'_> {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         while st.in_flight >= self.concurrency {
-            st = self.freed.wait(st).unwrap_or_else(|p| p.into_inner());
+            st = self
+                .freed
+                .wait(st)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
         st.in_flight += 1;
         let now = Instant::now();
@@ -223,7 +229,10 @@ impl Limiter {
 
     /// Pushes the next start of every worker back by `wait` (a 429's `Retry-After`).
     pub fn pause(&self, wait: Duration) {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let until = Instant::now() + wait;
         if st.next_start < until {
             st.next_start = until;
@@ -238,7 +247,11 @@ pub struct Slot<'a> {
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        let mut st = self.limiter.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = self
+            .limiter
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         st.in_flight = st.in_flight.saturating_sub(1);
         drop(st);
         self.limiter.freed.notify_one();
@@ -264,7 +277,10 @@ impl Limiters {
 
     /// The limiter of `provider`.
     pub fn get(&self, provider: &str) -> std::sync::Arc<Limiter> {
-        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         std::sync::Arc::clone(
             m.entry(provider.to_string())
                 .or_insert_with(|| std::sync::Arc::new(Limiter::new(self.concurrency, self.rate))),

@@ -163,12 +163,18 @@ impl Validator {
 
     /// Counters so far.
     pub fn stats(&self) -> Stats {
-        *self.stats.lock().unwrap_or_else(|p| p.into_inner())
+        *self
+            .stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The cache, for saving.
     pub fn take_cache(&self) -> Option<Cache> {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).take()
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 
     /// Validates `findings` in place (sets `validation` on each).
@@ -200,13 +206,16 @@ impl Validator {
             };
             let key = job_key(p, which, a, b);
             assign[i] = Some(key);
-            if !job_of.contains_key(&key) {
-                let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+            if let std::collections::hash_map::Entry::Vacant(slot) = job_of.entry(key) {
+                let done = self
+                    .done
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if done.contains_key(&key) {
                     continue;
                 }
                 drop(done);
-                job_of.insert(key, jobs.len());
+                slot.insert(jobs.len());
                 jobs.push(Job {
                     provider: p,
                     spec: which,
@@ -218,14 +227,20 @@ impl Validator {
         }
         let results = self.run_jobs(&jobs);
         {
-            let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+            let mut done = self
+                .done
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for (key, idx) in &job_of {
                 if let Some(v) = results.get(*idx) {
                     done.insert(*key, v.clone());
                 }
             }
         }
-        let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        let done = self
+            .done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for (i, f) in findings.iter_mut().enumerate() {
             if let Some(v) = assign[i].and_then(|k| done.get(&k)) {
                 f.validation = Some(v.clone());
@@ -239,7 +254,10 @@ impl Validator {
         let now = cache::unix_now();
         let mut results: Vec<Option<Validation>> = vec![None; jobs.len()];
         {
-            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            let cache = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some(c) = cache.as_ref() {
                 let mut hits = 0;
                 for (r, j) in results.iter_mut().zip(jobs) {
@@ -248,7 +266,10 @@ impl Validator {
                         hits += 1;
                     }
                 }
-                self.stats.lock().unwrap_or_else(|p| p.into_inner()).cached += hits;
+                self.stats
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .cached += hits;
             }
         }
         let todo: Vec<usize> = (0..jobs.len()).filter(|&i| results[i].is_none()).collect();
@@ -262,15 +283,26 @@ impl Validator {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&i) = todo.get(n) else { break };
                     let v = self.run_job(&jobs[i]);
-                    *out[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(v);
+                    *out[i]
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(v);
                 });
             }
         });
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut stats = self
+            .stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         stats.unique += jobs.len() as u64;
         for i in todo {
-            let v = out[i].lock().unwrap_or_else(|p| p.into_inner()).take();
+            let v = out[i]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
             if let (Some(c), Some(v)) = (cache.as_mut(), v.as_ref()) {
                 c.put(jobs[i].cache_key.clone(), v, now);
             }
@@ -331,7 +363,7 @@ impl Validator {
                 let _slot = limiter.acquire();
                 self.stats
                     .lock()
-                    .unwrap_or_else(|e| e.into_inner())
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .requests += 1;
                 self.client.send(&call)
             };
@@ -637,6 +669,13 @@ fn judge_aws(ans: &Answer, secrets: &[&[u8]], at: &str) -> Validation {
             }
             v
         }
+        // The signature was accepted and a policy (an SCP) denied the call: the key works.
+        403 if xml_tag(&body, "Code") == Some("AccessDenied") => Validation::new(
+            Status::Live,
+            "aws",
+            "authenticated; GetCallerIdentity denied by a policy",
+            at,
+        ),
         400 | 401 | 403 => {
             let code = xml_tag(&body, "Code").unwrap_or("refused");
             Validation::new(
