@@ -45,9 +45,7 @@
 //! stopwords = []                    # the secret contains one of these words
 //! condition = "or"                  # or | and
 //!
-//! [validation]                      # with --validate (docs/validation.md)
-//! allow_hosts = []                  # hosts from scanned text that may be contacted
-//! [validation.endpoints]            # base URL per provider id
+//! [validation.endpoints]            # with --validate: base URL per provider id (docs/validation.md)
 //! github = "https://ghe.example.com/api/v3"
 //! ```
 //!
@@ -108,12 +106,12 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<toml::Table>,
     /// Live validation settings (`[validation]`, used with `--validate`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "ValidationSection::is_empty")]
     pub validation: ValidationSection,
 }
 
 /// `[validation]`: where `--validate` may send credentials besides each provider's fixed
-/// API host (see docs/validation.md).
+/// API host (see docs/validation.md). Hosts named in scanned text are never among them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ValidationSection {
@@ -121,10 +119,13 @@ pub struct ValidationSection {
     /// command line's `--validate-endpoint` wins.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub endpoints: BTreeMap<String, String>,
-    /// Hosts named in scanned text that may be contacted (added to
-    /// `--validate-allow-host`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub allow_hosts: Vec<String>,
+}
+
+impl ValidationSection {
+    /// True when nothing is configured (the section is left out of `config print`).
+    pub fn is_empty(&self) -> bool {
+        self.endpoints.is_empty()
+    }
 }
 
 impl Default for Config {
