@@ -867,3 +867,55 @@ fn vault_tokens_against_openbao() {
     assert_eq!(b["status"], "invalid", "{b}");
     assert_no_canary("stdout", &common::stdout(&o), &[&live, &revoked]);
 }
+
+/// `--follow --validate`: each new finding is printed with its validation; a token seen
+/// again later is not asked again; `--fail-on live` decides the exit code at the end.
+#[test]
+fn follow_validates_findings_as_they_appear() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("app.log");
+    let live = common::github_pat(12);
+    let dead = common::github_pat(13);
+    std::fs::write(&log, format!("start token={live}\n")).expect("write");
+    let s = server();
+    s.seed(json!({"credentials": { live.clone(): {"answer": "live", "identity": "octo"} }}));
+    let mut child = common::bin()
+        .current_dir(dir.path())
+        .args([
+            "scan",
+            "--follow",
+            "app.log",
+            "-f",
+            "jsonl",
+            "--poll-interval",
+            "50",
+        ])
+        .args(gh_args(&s, &["--fail-on", "live"]))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut next = || -> Value {
+        serde_json::from_str(&lines.next().expect("a line").expect("read")).expect("jsonl")
+    };
+    assert_eq!(next()["validation"]["identity"], "octo");
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .expect("open");
+    writeln!(f, "later token={dead}\nagain token={live}").expect("append");
+    drop(f);
+    let a = next();
+    let b = next();
+    assert_eq!(a["validation"]["status"], "invalid", "{a}");
+    assert_eq!(b["validation"]["status"], "live", "{b}");
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(seen(&s)[&live], 1, "asked once across batches");
+}
