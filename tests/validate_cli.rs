@@ -91,7 +91,7 @@ fn http_providers() -> Vec<(String, Vec<String>)> {
         .into_iter()
         .filter(|p| {
             let req = p["request"].as_str().unwrap_or("");
-            !req.starts_with("none:") && p["id"] != "aws"
+            !req.starts_with("none:") && p["id"] != "aws" && p["id"] != "gcp-service-account"
         })
         .map(|p| {
             let id = p["id"].as_str().unwrap_or_default().to_string();
@@ -918,4 +918,52 @@ fn follow_validates_findings_as_they_appear() {
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(1));
     assert_eq!(seen(&s)[&live], 1, "asked once across batches");
+}
+
+/// A GCP service-account key file: the RS256 JWT made from it is accepted by the token
+/// endpoint (contract server verifying signature, kid, iss, aud, scope, iat/exp): live,
+/// with the client e-mail. The same key id with another account's e-mail is refused.
+#[test]
+#[ignore = "needs Python `cryptography` for the GCP contract server (see TESTING.md)"]
+fn gcp_service_account_key_files_are_checked_at_the_token_endpoint() {
+    let s = Server::start("gcp_sm.py", &["--service-account"])
+        .expect("gcp_sm.py --service-account needs `cryptography` (tests/contract_servers/requirements.txt)");
+    let sa = std::fs::read_to_string(s.info["service_account_file"].as_str().expect("sa file"))
+        .expect("sa.json");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("sa.json"), &sa).expect("write");
+    let mut other: Value = serde_json::from_str(&sa).expect("json");
+    other["client_email"] = json!("someone-else@leaksweep-test.iam.gserviceaccount.com");
+    std::fs::create_dir(dir.path().join("b")).expect("mkdir");
+    std::fs::write(dir.path().join("b/sa.json"), other.to_string()).expect("write");
+    let o = scan(
+        dir.path(),
+        &[
+            "--validate".into(),
+            "--validate-endpoint".into(),
+            format!("gcp-service-account={}", s.base),
+            "-f".into(),
+            "json".into(),
+        ],
+    );
+    let found = findings(&o);
+    let v = validation_of(&found, "sa.json", "gcp-service-account-key-id");
+    assert_eq!(v["status"], "live", "{v}");
+    assert_eq!(
+        v["identity"],
+        "rotator@leaksweep-test.iam.gserviceaccount.com"
+    );
+    let v = validation_of(&found, "b/sa.json", "gcp-service-account-key-id");
+    assert_eq!(v["status"], "invalid", "{v}");
+    let key: Value = serde_json::from_str(&sa).expect("json");
+    assert_no_canary(
+        "stdout",
+        &common::stdout(&o),
+        &[key["private_key"]
+            .as_str()
+            .expect("pem")
+            .lines()
+            .nth(1)
+            .expect("pem line")],
+    );
 }

@@ -128,6 +128,8 @@ struct Job {
     spec: Which,
     a: Secret,
     b: Option<Secret>,
+    /// The finding's own value when the credential was read around it (the GCP key id).
+    key_id: String,
     cache_key: String,
 }
 
@@ -188,8 +190,16 @@ impl Validator {
             let Some(p) = providers::for_rule(&f.rule_id) else {
                 continue;
             };
+            let key_file;
             let (which, a, b) = match (&p.check, p.pair) {
                 (Check::None(_), _) => continue,
+                (Check::GcpServiceAccount, _) => match gcp_key_file(f) {
+                    Some((pem, email)) => {
+                        key_file = (pem, email);
+                        (Which::Main, &key_file.0, Some(&key_file.1))
+                    }
+                    None => continue,
+                },
                 (_, None) => (Which::Main, &f.secret, None),
                 (_, Some(pair)) => {
                     let first = pair.first.contains(&f.rule_id.as_str());
@@ -221,6 +231,11 @@ impl Validator {
                     spec: which,
                     a: a.clone(),
                     b: b.cloned(),
+                    key_id: if matches!(p.check, Check::GcpServiceAccount) {
+                        String::from_utf8_lossy(f.secret.expose()).into_owned()
+                    } else {
+                        String::new()
+                    },
                     cache_key: cache_key(&self.settings.salt, p, which, a, b),
                 });
             }
@@ -344,7 +359,9 @@ impl Validator {
         let secrets: Vec<&[u8]> = std::iter::once(job.a.expose())
             .chain(job.b.as_ref().map(Secret::expose))
             .collect();
-        if secrets.iter().any(|s| !header_safe(s)) {
+        // A service-account key is a PEM block that only goes into a signature.
+        let in_request = !matches!(p.check, Check::GcpServiceAccount);
+        if in_request && secrets.iter().any(|s| !header_safe(s)) {
             return Validation::new(
                 Status::Unknown,
                 p.id,
@@ -417,6 +434,7 @@ impl Validator {
         let p = job.provider;
         let spec = match (p.check, job.spec) {
             (Check::Aws, _) => return Ok(aws_call(base, job)),
+            (Check::GcpServiceAccount, _) => return gcp_call(base, job),
             (Check::Http(s), Which::Main) => s,
             (Check::Http(_), Which::FirstAlone) => p
                 .pair
@@ -431,6 +449,7 @@ impl Validator {
         let p = job.provider;
         match p.check {
             Check::Aws => judge_aws(ans, secrets, at),
+            Check::GcpServiceAccount => judge_gcp(job, ans, secrets, at),
             Check::Http(main) => {
                 let spec = match job.spec {
                     Which::Main => main,
@@ -454,6 +473,13 @@ fn unvalidated(f: &Finding, has_partner: bool, at: &str) -> Validation {
         ),
         Some(p) => match (p.check, p.pair) {
             (Check::None(why), _) => Validation::new(Status::Unknown, p.id, why, at),
+            (Check::GcpServiceAccount, _) => Validation::new(
+                Status::Unknown,
+                p.id,
+                "needs the whole key file on disk (client_email and private_key next to this \
+                 private_key_id); history and standard input are not re-read",
+                at,
+            ),
             (_, Some(pair)) if !has_partner => Validation::new(
                 Status::Unknown,
                 p.id,
@@ -647,6 +673,95 @@ fn aws_call(base: &str, job: &Job) -> Call {
         ],
         body: Some(payload),
         what: format!("POST {base}/ (sts:GetCallerIdentity)"),
+    }
+}
+
+/// The private key and client e-mail of the service-account key file that holds `f`
+/// (a file on disk, whose `private_key_id` is the finding's secret). Nothing else of the
+/// file is used: its `token_uri` is text from the scan and never contacted.
+fn gcp_key_file(f: &Finding) -> Option<(Secret, Secret)> {
+    if f.git.is_some() || f.path == "<stdin>" {
+        return None;
+    }
+    let meta = std::fs::metadata(&f.path).ok()?;
+    if meta.len() > 1 << 20 {
+        return None;
+    }
+    let mut text = std::fs::read(&f.path).ok()?;
+    let mut doc: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    text.zeroize();
+    let out = (|| {
+        if doc["private_key_id"].as_str()?.as_bytes() != f.secret.expose() {
+            return None;
+        }
+        let pem = doc["private_key"].as_str()?.as_bytes().to_vec();
+        let email = doc["client_email"].as_str()?.as_bytes().to_vec();
+        Some((Secret::new(pem), Secret::new(email)))
+    })();
+    crate::rotate::cloud::wipe_json(&mut doc);
+    out
+}
+
+/// The jwt-bearer grant at `{base}/token`, with an RS256 JWT (audience: that URL, as
+/// Google's documentation says for the token endpoint).
+fn gcp_call(base: &str, job: &Job) -> Result<Call, String> {
+    let signer = crate::rotate::jwt::RsaSigner::from_pem(job.a.expose())
+        .map_err(|e| format!("the key file's private key cannot sign: {e}"))?;
+    let email = job.b.as_ref().map(text).unwrap_or_default();
+    let kid = job.key_id.clone();
+    let aud = format!("{base}/token");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let jwt = signer.jwt(
+        &serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": kid}),
+        &serde_json::json!({
+            "iss": email, "aud": aud, "iat": now, "exp": now + 600,
+            "scope": "https://www.googleapis.com/auth/cloud-platform",
+        }),
+    )?;
+    let mut body = format!(
+        "grant_type={}&assertion={jwt}",
+        crate::rotate::http::encode_component("urn:ietf:params:oauth:grant-type:jwt-bearer")
+    );
+    let call = Call {
+        method: "POST",
+        url: aud,
+        headers: vec![(
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into(),
+        )],
+        body: Some(body.as_bytes().to_vec()),
+        what: format!("POST {base}/token (jwt-bearer)"),
+    };
+    body.zeroize();
+    Ok(call)
+}
+
+fn judge_gcp(job: &Job, ans: &Answer, secrets: &[&[u8]], at: &str) -> Validation {
+    let id = "gcp-service-account";
+    let json = ans.json();
+    match ans.status {
+        200 if json["access_token"].is_string() => {
+            let mut v = Validation::new(Status::Live, id, "", at);
+            // The e-mail is the key's public half: only the private key is scrubbed.
+            v.identity = job
+                .b
+                .as_ref()
+                .map(|e| provider_text(&text(e), &[job.a.expose()]));
+            v.scopes = vec!["https://www.googleapis.com/auth/cloud-platform".into()];
+            v
+        }
+        400 | 401 => {
+            let code = json["error"].as_str().unwrap_or("refused");
+            Validation::new(
+                Status::Invalid,
+                id,
+                format!("HTTP {}: {}", ans.status, provider_text(code, secrets)),
+                at,
+            )
+        }
+        s => Validation::new(Status::Error, id, format!("unexpected HTTP {s}"), at),
     }
 }
 

@@ -91,6 +91,9 @@ pub enum Check {
     Http(HttpSpec),
     /// AWS STS GetCallerIdentity, SigV4-signed with the key pair.
     Aws,
+    /// Google's OAuth2 token endpoint, with a JWT signed by the service-account key read
+    /// from the key file the finding is in (`client_email`, `private_key`).
+    GcpServiceAccount,
     /// No validation; the text says why (shown as the `unknown` detail).
     None(&'static str),
 }
@@ -702,12 +705,14 @@ pub static PROVIDERS: &[Provider] = &[
         &["azure-ad-client-secret", "azure-ad-client-secret-legacy"],
         "client credentials need the tenant and client ids next to the secret; not joined yet",
     ),
-    none(
-        "gcp-service-account",
-        "GCP service-account key",
-        &["gcp-service-account-key-id"],
-        "the signed-JWT exchange needs the whole key file (client_email and private key); not joined yet",
-    ),
+    Provider {
+        id: "gcp-service-account",
+        name: "GCP service-account key",
+        rules: &["gcp-service-account-key-id"],
+        base: Some("https://oauth2.googleapis.com"),
+        check: Check::GcpServiceAccount,
+        pair: None,
+    },
     none(
         "pypi",
         "PyPI API token",
@@ -755,6 +760,9 @@ pub fn describe(p: &Provider) -> String {
             s.path.replace("{secret}", "<token>")
         ),
         Check::Aws => format!("POST {base}/ Action=GetCallerIdentity (SigV4)"),
+        Check::GcpServiceAccount => {
+            format!("POST {base}/token grant_type=jwt-bearer (RS256 JWT from the key file)")
+        }
         Check::None(why) => format!("none: {why}"),
     }
 }
