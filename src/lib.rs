@@ -40,5 +40,6 @@ pub mod sweep;
 #[cfg(test)]
 mod testutil;
 pub mod triage;
+pub mod validation;
 
 pub use error::{Error, Result};

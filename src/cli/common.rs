@@ -673,6 +673,14 @@ pub fn summary_line(outcome: &ScanOutcome) -> String {
             detail.join(", ")
         ));
     }
+    if !s.validation.is_empty() {
+        let detail: Vec<String> = s
+            .validation
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        line.push_str(&format!(" (validation: {})", detail.join(", ")));
+    }
     if s.errors > 0 {
         line.push_str(&format!(
             ", {} error{}",

@@ -22,7 +22,9 @@ use crate::source::ScanContext;
 use crate::triage::Triage;
 
 use super::common::{self, OutputArgs};
+use super::validate::ValidateArgs;
 use super::{EXIT_CLEAN, EXIT_ERROR};
+use crate::validation::Validator;
 
 /// Settings of a follow run.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +60,9 @@ fn write_finding(
             if let Some(d) = &f.decoded {
                 write!(out, "  (decoded: {})", escape(d))?;
             }
+            if let Some(v) = &f.validation {
+                write!(out, "  {}", crate::report::text::validation_label(v))?;
+            }
             writeln!(out)?;
         }
     }
@@ -71,6 +76,7 @@ pub fn run(
     args: FollowArgs,
     out: &OutputArgs,
     triage: &Triage,
+    validate: Option<(&ValidateArgs, &Validator)>,
 ) -> anyhow::Result<i32> {
     if !matches!(out.format, Format::Jsonl | Format::Text) {
         bail!("--follow prints findings as they appear: use --format jsonl (or text)");
@@ -116,8 +122,25 @@ pub fn run(
                     ..ScanOutcome::default()
                 };
                 triage.apply(&mut batch);
+                // Pairs are joined within the batch (the log neighbourhood); a credential
+                // seen before is not asked again.
+                if let Some((_, v)) = validate {
+                    v.validate(&mut batch.findings);
+                }
                 batch.findings.append(&mut batch.suppressed);
                 for f in &batch.findings {
+                    let wanted = match validate {
+                        None => true,
+                        Some((a, _)) => {
+                            a.results.is_empty()
+                                || f.validation
+                                    .as_ref()
+                                    .is_some_and(|x| a.results.contains(&x.status))
+                        }
+                    };
+                    if !wanted {
+                        continue;
+                    }
                     if f.suppressed.is_some() {
                         outcome.suppressed.push(f.clone());
                         if !out.show_suppressed {
@@ -172,6 +195,10 @@ pub fn run(
     outcome.summary.files_scanned = 1;
     outcome.summary.rules = ctx.engine.rules().len() as u64;
     outcome.finish(started);
+    if let Some((a, v)) = validate {
+        outcome.summary.validation = crate::validation::count(&outcome.findings);
+        a.save_cache(v)?;
+    }
     let stopped = stop.load(Ordering::Relaxed);
     if !(quiet && outcome.findings.is_empty()) {
         eprintln!(
@@ -180,9 +207,10 @@ pub fn run(
             if stopped { " (stopped by signal)" } else { "" }
         );
     }
-    Ok(if outcome.findings.is_empty() {
+    let code = if outcome.findings.is_empty() {
         EXIT_CLEAN
     } else {
         out.exit_code
-    })
+    };
+    Ok(validate.map_or(code, |(a, _)| a.exit_code(code, &outcome, out.exit_code)))
 }

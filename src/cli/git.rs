@@ -77,6 +77,9 @@ pub struct GitArgs {
     /// Sweeps of many repositories.
     #[command(flatten)]
     pub sweep: super::sweep::SweepArgs,
+    /// Live validation.
+    #[command(flatten)]
+    pub validate: super::validate::ValidateArgs,
 }
 
 /// Runs `leaksweep git`.
@@ -103,6 +106,7 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
         PathsFrom::Root,
     )?;
     args.limits.apply(&mut prep.ctx)?;
+    let validator = args.validate.validator(&prep.project, &prep.ctx.salt)?;
     let mut output = args.output.clone();
     common::apply_output_defaults(&mut output, &prep.project.config.config.scan);
     let args = &GitArgs {
@@ -168,7 +172,13 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
     report_problems(&problems, args.keep_going, &mut outcome);
     prep.triage.apply(&mut outcome);
     outcome.finish(started);
-    common::finish(ctx, &outcome, &args.output)
+    if let Some(v) = &validator {
+        args.validate.apply(v, &mut outcome, args.output.quiet)?;
+    }
+    let code = common::finish(ctx, &outcome, &args.output)?;
+    Ok(args
+        .validate
+        .exit_code(code, &outcome, args.output.exit_code))
 }
 
 fn report_problems(problems: &[ObjectProblem], keep_going: bool, outcome: &mut ScanOutcome) {

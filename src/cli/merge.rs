@@ -12,7 +12,7 @@ use crate::report::{self, Format, Report};
 use crate::sweep::merge::{merge, parse_report};
 use crate::sweep::record::SETTLED;
 
-use super::common::{self, ColorChoice};
+use super::common::ColorChoice;
 use super::{EXIT_CLEAN, EXIT_ERROR};
 
 /// Flags of `leaksweep merge`.
@@ -91,7 +91,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
     };
     match &args.output {
         Some(path) => {
-            let f = common::create_private(path)
+            let f = crate::private_fs::create(path)
                 .with_context(|| format!("creating report file {}", path.display()))?;
             let mut w = io::BufWriter::new(f);
             report::write(&mut w, args.format, &report, opts)

@@ -37,6 +37,7 @@ pub mod rotate;
 pub mod rules;
 pub mod scan;
 pub mod sweep;
+pub mod validate;
 
 use clap::{Parser, Subcommand};
 

@@ -85,6 +85,9 @@ pub struct RotateArgs {
     /// Print nothing on stderr unless something went wrong.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Act only on findings the report marks live (a report written with `--validate`).
+    #[arg(long, conflicts_with = "scan")]
+    pub only_live: bool,
 }
 
 /// The fields of a reported finding that rotate needs (the JSON contract, version 1).
@@ -95,6 +98,31 @@ struct ReportedFinding {
     fingerprint: String,
     #[serde(default)]
     commit: Option<String>,
+    /// The `validation` object of a report written with `--validate` (its status only).
+    #[serde(default)]
+    validation: Option<ReportedValidation>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReportedValidation {
+    status: String,
+}
+
+/// Keeps the findings a validated report marks live (`rotate --only-live`).
+fn only_live(
+    findings: Vec<ReportedFinding>,
+    report: &Path,
+) -> anyhow::Result<Vec<ReportedFinding>> {
+    if !findings.is_empty() && findings.iter().all(|f| f.validation.is_none()) {
+        bail!(
+            "{}: --only-live: the report has no validation results (write it with --validate)",
+            report.display()
+        );
+    }
+    Ok(findings
+        .into_iter()
+        .filter(|f| f.validation.as_ref().is_some_and(|v| v.status == "live"))
+        .collect())
 }
 
 #[derive(Debug, Deserialize)]
@@ -390,7 +418,10 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
     let mut ctx = ScanContext::new(engine);
     let (leaks, warnings) = match &args.report {
         Some(report) => {
-            let findings = read_report(report)?;
+            let mut findings = read_report(report)?;
+            if args.only_live {
+                findings = only_live(findings, report)?;
+            }
             // Re-reading must find suppressed lines too: the report decided what to act on.
             ctx.inline_ignores = false;
             reread(&ctx, &findings, args.repo.as_deref())
@@ -607,4 +638,28 @@ fn print_located(args: &RotateArgs, located: &[Located]) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod only_live_tests {
+    use super::*;
+
+    /// `--only-live` keeps live findings of a validated report and refuses a report
+    /// written without `--validate` (acting on nothing would look like success).
+    #[test]
+    fn only_live_filters_and_refuses_unvalidated_reports() {
+        let p = Path::new("r.jsonl");
+        let text = concat!(
+            r#"{"rule_id":"a","path":"x","fingerprint":"f1","validation":{"status":"live"}}"#,
+            "\n",
+            r#"{"rule_id":"a","path":"y","fingerprint":"f2","validation":{"status":"invalid"}}"#,
+            "\n"
+        );
+        let kept = only_live(parse_report(p, text).unwrap(), p).unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].fingerprint, "f1");
+        let plain = parse_report(p, r#"{"rule_id":"a","path":"x","fingerprint":"f1"}"#).unwrap();
+        let e = only_live(plain, p).unwrap_err().to_string();
+        assert!(e.contains("write it with --validate"), "{e}");
+    }
 }

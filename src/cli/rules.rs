@@ -23,6 +23,13 @@ pub enum RulesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List the providers `--validate` knows: id (for --validate-endpoint), the request
+    /// it makes, and the rules it covers. Providers that make no request say why.
+    Providers {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check rule files: syntax, ids, keywords, and every example and negative example
     /// through the full engine. With no FILE, checks the built-in rules. Exit 1 on problems.
     #[command(alias = "check")]
@@ -57,6 +64,31 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<i32> {
                         escape(&r.spec.name),
                         escape(&r.spec.keywords.join(","))
                     )?;
+                }
+            }
+            w.flush()?;
+            Ok(EXIT_CLEAN)
+        }
+        RulesCommand::Providers { json } => {
+            use crate::validation::providers::{describe, PROVIDERS};
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            if json {
+                let list: Vec<serde_json::Value> = PROVIDERS
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({
+                            "id": p.id, "name": p.name, "request": describe(p),
+                            "rules": p.rules, "fixed_host": p.base.is_some(),
+                        })
+                    })
+                    .collect();
+                serde_json::to_writer_pretty(&mut w, &list)?;
+                writeln!(w)?;
+            } else {
+                for p in PROVIDERS {
+                    writeln!(w, "{:<20} {}", p.id, describe(p))?;
+                    writeln!(w, "{:<20} rules: {}", "", p.rules.join(", "))?;
                 }
             }
             w.flush()?;

@@ -150,6 +150,9 @@ pub struct ScanArgs {
     /// Resource limits.
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Live validation.
+    #[command(flatten)]
+    pub validate: super::validate::ValidateArgs,
 }
 
 /// Parses `10M`, `512K`, `1G` or a plain number of bytes.
@@ -177,17 +180,25 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<i32> {
     let defaults = &prep.project.config.config.scan;
     common::apply_output_defaults(&mut args.output, defaults);
     args.logs.apply(&mut prep.ctx);
+    let validator = args.validate.validator(&prep.project, &prep.ctx.salt)?;
     if let Some(file) = &args.logs.tail {
         let opts = super::follow::FollowArgs {
             from_end: args.logs.from_end,
             poll: Duration::from_millis(args.logs.poll_interval.max(10)),
         };
-        return super::follow::run(&prep.ctx, file, opts, &args.output, &prep.triage);
+        let v = validator.as_ref().map(|v| (&args.validate, v));
+        return super::follow::run(&prep.ctx, file, opts, &args.output, &prep.triage, v);
     }
     let mut plan = args.walk.plan(args.paths, args.output.threads, defaults);
     plan.stream = args.logs.stream()?;
     let mut outcome = scan_paths(&prep.ctx, &plan, &common::skip_printer(args.output.verbose));
     outcome.summary.rules = prep.ctx.engine.rules().len() as u64;
     prep.triage.apply(&mut outcome);
-    common::finish(&prep.ctx, &outcome, &args.output)
+    if let Some(v) = &validator {
+        args.validate.apply(v, &mut outcome, args.output.quiet)?;
+    }
+    let code = common::finish(&prep.ctx, &outcome, &args.output)?;
+    Ok(args
+        .validate
+        .exit_code(code, &outcome, args.output.exit_code))
 }

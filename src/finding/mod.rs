@@ -5,6 +5,7 @@
 
 pub mod fingerprint;
 pub mod inline;
+pub mod validation;
 
 use std::collections::BTreeMap;
 
@@ -108,6 +109,8 @@ pub struct Finding {
     pub repository: Option<String>,
     /// Set when the finding is suppressed.
     pub suppressed: Option<SuppressReason>,
+    /// The live-validation result, with `--validate` only.
+    pub validation: Option<validation::Validation>,
 }
 
 impl Finding {
@@ -173,6 +176,9 @@ pub struct Summary {
     pub elapsed_ms: u64,
     /// Throughput in MB/s (10^6 bytes per second).
     pub mb_per_s: f64,
+    /// Reported findings by validation status (`live`, `invalid`, ...), with `--validate`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub validation: BTreeMap<String, u64>,
     /// Extra counters from specific sources (git: commits walked, blobs...).
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,

@@ -126,6 +126,8 @@ impl Req {
 
 impl Drop for Req {
     fn drop(&mut self) {
+        // Some APIs (Telegram's) carry the credential in the URL path.
+        self.url.zeroize();
         if let Some(b) = &mut self.body {
             b.zeroize();
         }
@@ -148,7 +150,12 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// A response header (case-insensitive name).
+    /// Every response header, names as sent.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// A header, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::finding::validation::Validation;
 use crate::finding::{Finding, Occurrence, SuppressReason};
 
 use super::{shown_secret, Report, ReportOptions};
@@ -48,6 +49,8 @@ pub struct FindingView<'a> {
     occurrences: Option<&'a [Occurrence]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressed: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validation: Option<&'a Validation>,
 }
 
 impl<'a> FindingView<'a> {
@@ -80,6 +83,7 @@ impl<'a> FindingView<'a> {
                 .filter(|g| !g.occurrences.is_empty())
                 .map(|g| g.occurrences.as_slice()),
             suppressed: f.suppressed.map(SuppressReason::as_str),
+            validation: f.validation.as_ref(),
         }
     }
 }

@@ -23,6 +23,13 @@
 //! findings of path-scoped rules add `file_type` (`netrc`, `kubeconfig`); git findings add `commit`, `author`, `email`, `date`, `commit_summary`,
 //! `present_at_head` (and `occurrences` with `--all-occurrences`); suppressed ones add
 //! `suppressed` (the reason). `--format jsonl` writes one FINDING per line.
+//!
+//! With `--validate` a FINDING adds `validation`: `{"status": "live"|"invalid"|"unknown"|
+//! "error", "provider", "identity" (when known), "scopes": [...], "detail" (when set),
+//! "checked_at"}`, and the summary adds `validation` (findings by status). Without
+//! `--validate` both keys are absent (not `null`), so reports are byte-identical to
+//! those of earlier versions. SARIF carries the same object in each result's
+//! `properties.validation`.
 
 pub mod escape;
 pub mod json;

@@ -77,6 +77,9 @@ pub fn write(out: &mut dyn Write, report: &Report<'_>, opts: ReportOptions) -> i
         if let Some(t) = &f.file_type {
             props["file_type"] = json!(t);
         }
+        if let Some(v) = &f.validation {
+            props["validation"] = json!(v);
+        }
         if let Some(g) = &f.git {
             props["commit"] = json!(g.commit);
             props["author"] = json!(g.author);

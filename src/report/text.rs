@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use crate::finding::validation::{Status, Validation};
 use crate::finding::Finding;
 use crate::rules::Severity;
 
@@ -29,6 +30,34 @@ fn paint(color: bool, code: &str, text: &str) -> String {
         format!("{code}{text}{RESET}")
     } else {
         text.to_string()
+    }
+}
+
+/// The validation result as the text report shows it: `[live: identity]`, with the
+/// detail for the statuses that need one. Provider text is free of control characters.
+pub fn validation_label(v: &Validation) -> String {
+    let mut s = format!("[{}", v.status.as_str());
+    if !v.provider.is_empty() {
+        s.push_str(&format!(" {}", v.provider));
+    }
+    if let Some(id) = &v.identity {
+        s.push_str(&format!(": {id}"));
+    }
+    if !v.scopes.is_empty() {
+        s.push_str(&format!("; scopes {}", v.scopes.join(",")));
+    }
+    if !v.detail.is_empty() {
+        s.push_str(&format!(" ({})", v.detail));
+    }
+    s.push(']');
+    s.chars().filter(|c| !c.is_control()).collect()
+}
+
+fn status_color(s: Status) -> &'static str {
+    match s {
+        Status::Live => "\x1b[1;31m",
+        Status::Error => "\x1b[33m",
+        Status::Unknown | Status::Invalid => DIM,
     }
 }
 
@@ -63,6 +92,15 @@ fn write_group(
         }
         e.push(f);
     }
+    // Validated reports list live credentials first (then error, unknown, invalid); the
+    // sort is stable, so each status keeps the report order.
+    order.sort_by_key(|fp| {
+        places
+            .get(fp)
+            .and_then(|g| g.first())
+            .and_then(|f| f.validation.as_ref())
+            .map_or(0, |v| v.status.rank())
+    });
     for (n, fp) in order.iter().enumerate() {
         let Some(group) = places.get(fp) else {
             continue;
@@ -79,7 +117,7 @@ fn write_group(
         } else {
             format!("  (1 secret, {} places)", group.len())
         };
-        writeln!(
+        write!(
             out,
             "{} {}  {}  {}{}{}",
             paint(c, severity_color(first.severity), &sev),
@@ -89,6 +127,14 @@ fn write_group(
             count,
             label
         )?;
+        if let Some(v) = &first.validation {
+            write!(
+                out,
+                "  {}",
+                paint(c, status_color(v.status), &validation_label(v))
+            )?;
+        }
+        writeln!(out)?;
         for f in group {
             write!(
                 out,

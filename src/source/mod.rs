@@ -312,6 +312,7 @@ pub fn scan_chunk(
             git: None,
             repository: None,
             suppressed,
+            validation: None,
         });
     }
 }

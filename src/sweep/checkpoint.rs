@@ -11,7 +11,7 @@
 //! again. Repositories that failed are not recorded: a resumed sweep tries them again.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -74,21 +74,6 @@ pub struct Checkpoint {
     path: PathBuf,
 }
 
-fn create_private(path: &Path, truncate: bool) -> io::Result<File> {
-    let mut o = OpenOptions::new();
-    o.read(true).write(true).create(true).truncate(truncate);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        o.mode(0o600);
-        let f = o.open(path)?;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        Ok(f)
-    }
-    #[cfg(not(unix))]
-    o.open(path)
-}
-
 impl Checkpoint {
     /// Opens (or creates) the checkpoint of the sweep identified by `key`, returning the
     /// repositories it records as finished.
@@ -131,7 +116,7 @@ impl Checkpoint {
                 }
             }
         }
-        let mut file = create_private(path, false)
+        let mut file = crate::private_fs::open_keep(path)
             .map_err(|e| format!("{shown}: cannot open the checkpoint for writing: {e}"))?;
         if text.is_empty() {
             let h = Header {

@@ -8,6 +8,7 @@
 
 use serde::Deserialize;
 
+use crate::finding::validation::Validation;
 use crate::finding::{Finding, GitProvenance, Occurrence, SuppressReason};
 use crate::report::json::FindingView;
 use crate::report::ReportOptions;
@@ -66,6 +67,10 @@ pub struct Record {
     #[serde(default)]
     decoded: Option<String>,
     #[serde(default)]
+    file_type: Option<String>,
+    #[serde(default)]
+    validation: Option<Validation>,
+    #[serde(default)]
     commit: Option<String>,
     #[serde(default)]
     author: Option<String>,
@@ -109,6 +114,8 @@ impl Record {
             fingerprint: self.fingerprint,
             entropy: self.entropy,
             decoded: self.decoded,
+            file_type: self.file_type,
+            validation: self.validation,
             git,
             repository: self.repository,
             suppressed: self.suppressed,

@@ -2,7 +2,7 @@
 //!
 //! Every key is known: an unknown key or a bad value is an error that names the file, the
 //! line, the key and what is allowed (`.leaksweep.toml:12: unknown key "alowlist"
-//! (allowed: version, salt, scan, rules, rule, allowlist, rotation)`). A config written for a newer
+//! (allowed: version, salt, scan, rules, rule, allowlist, rotation, validation)`). A config written for a newer
 //! format version is refused rather than half-understood.
 //!
 //! ```toml
@@ -44,6 +44,9 @@
 //! target = "secret"                 # secret | match | line
 //! stopwords = []                    # the secret contains one of these words
 //! condition = "or"                  # or | and
+//!
+//! [validation.endpoints]            # with --validate: base URL per provider id (docs/validation.md)
+//! github = "https://ghe.example.com/api/v3"
 //! ```
 //!
 //! The salt keys every fingerprint (`finding::fingerprint`). Fingerprints in
@@ -102,6 +105,27 @@ pub struct Config {
     /// rotate` and `config check` validate it (`rotate::config`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<toml::Table>,
+    /// Live validation settings (`[validation]`, used with `--validate`).
+    #[serde(default, skip_serializing_if = "ValidationSection::is_empty")]
+    pub validation: ValidationSection,
+}
+
+/// `[validation]`: where `--validate` may send credentials besides each provider's fixed
+/// API host (see docs/validation.md). Hosts named in scanned text are never among them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidationSection {
+    /// Base URL per provider id (`github = "https://ghe.example.com/api/v3"`); the
+    /// command line's `--validate-endpoint` wins.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub endpoints: BTreeMap<String, String>,
+}
+
+impl ValidationSection {
+    /// True when nothing is configured (the section is left out of `config print`).
+    pub fn is_empty(&self) -> bool {
+        self.endpoints.is_empty()
+    }
 }
 
 impl Default for Config {
@@ -114,6 +138,7 @@ impl Default for Config {
             extra_rules: Vec::new(),
             rotation: None,
             allowlists: Vec::new(),
+            validation: ValidationSection::default(),
         }
     }
 }
