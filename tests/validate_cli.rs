@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 const PAIRS: &[&str] = &["twilio", "datadog"];
 
 fn server() -> Server {
-    Server::start("validators.py", &[]).expect("validators.py needs only the standard library")
+    Server::start("validators.py", &[])
 }
 
 fn violations(s: &Server) -> Vec<String> {
@@ -926,8 +926,7 @@ fn follow_validates_findings_as_they_appear() {
 #[test]
 #[ignore = "needs Python `cryptography` for the GCP contract server (see TESTING.md)"]
 fn gcp_service_account_key_files_are_checked_at_the_token_endpoint() {
-    let s = Server::start("gcp_sm.py", &["--service-account"])
-        .expect("gcp_sm.py --service-account needs `cryptography` (tests/contract_servers/requirements.txt)");
+    let s = Server::start("gcp_sm.py", &["--service-account"]);
     let sa = std::fs::read_to_string(s.info["service_account_file"].as_str().expect("sa file"))
         .expect("sa.json");
     let dir = tempfile::tempdir().expect("tempdir");

@@ -205,6 +205,8 @@ mod tests {
             fingerprint: fp.into(),
             entropy: 4.0,
             decoded: None,
+            file_type: None,
+            validation: None,
             git: None,
             repository: repo.map(str::to_string),
             suppressed: None,

@@ -187,7 +187,7 @@ mod tests {
         cp.append(&entry("b")).unwrap();
         drop(cp);
         // A kill in the middle of the third line.
-        let mut f = OpenOptions::new().append(true).open(&p).unwrap();
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
         f.write_all(br#"{"repository":"c","cou"#).unwrap();
         drop(f);
         let (mut cp, done) = Checkpoint::open(&p, "k1").unwrap();

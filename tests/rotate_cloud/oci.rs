@@ -295,9 +295,9 @@ fn oci_errors_say_what_oci_users_get_wrong() {
 /// The one `locate_limit` policy: more secrets than the limit is an error that says so,
 /// not a locate that compares the first ones and misses a copy. At the limit it works.
 #[test]
-#[ignore = "needs the contract servers' Python requirements (see TESTING.md)"]
+#[ignore = "needs the Python package cryptography (see TESTING.md)"]
 fn oci_locate_over_the_limit_fails_loudly() {
-    let srv = start(&[]).expect("oci_vault.py needs `cryptography` (tests/contract_servers)");
+    let srv = start(&[]);
     let leaked = canary("OCX");
     let mut secrets = Vec::new();
     for i in 0..4 {
