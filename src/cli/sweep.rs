@@ -408,7 +408,7 @@ mod tests {
         assert_eq!(
             sweep_line(&s, Duration::from_secs(8)),
             "leaksweep: repos 4/10 (1 failed), blobs 1200, 40.0 MB, 5.0 MB/s, ETA 12s; \
-             now: org/a 5/20, evil\\u{1b}[2J"
+             now: org/a 5/20, evil\\x1b[2J"
         );
         let done = Snapshot {
             repos_total: 2,
