@@ -451,7 +451,12 @@ impl Engine {
                 continue;
             }
             if allow::is_placeholder(secret)
-                || (!rule.spec.paths.is_empty() && pathscope::is_template_value(secret))
+                || (!rule.spec.paths.is_empty()
+                    && (pathscope::is_template_value(secret)
+                        // A token whose checksum fails is dead in a credential file too.
+                        // (Public shapes are not dropped here: npm's legacy tokens and
+                        // Heroku's API keys are UUIDs, and a credential file holds them.)
+                        || identify::has_dead_checksum(secret)))
             {
                 continue;
             }

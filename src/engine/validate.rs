@@ -351,15 +351,32 @@ fn generic(s: &[u8]) -> bool {
     // `:` and `=` first: the tail of `Type::Variant` or of `==`, not a value.
     if matches!(
         first,
-        b'$' | b'%' | b'@' | b'&' | b'#' | b'/' | b'\\' | b'(' | b'[' | b'<' | b':' | b'=' | b'{'
+        b'$' | b'%'
+            | b'@'
+            | b'&'
+            | b'#'
+            | b'/'
+            | b'\\'
+            | b'('
+            | b'['
+            | b'<'
+            | b':'
+            | b'='
+            | b'{'
+            | b'~'
     ) {
+        // `~/.netrc` is a path like `/etc/...`.
+        return false;
+    }
+    // `anthropic-version: 2023-06-01`: a header or a YAML pair quoted whole, not a value.
+    if s.windows(2).any(|w| w == b": ") {
         return false;
     }
     // Format strings and escaped multi-line text: `{before}\n`, `{}:{}`.
     if (s.contains(&b'{') && s.contains(&b'}')) || s.windows(2).any(|w| w == b"\\n") {
         return false;
     }
-    if snake_identifier(s) || dotted_type_path(s) {
+    if snake_identifier(s) || dotted_type_path(s) || names_a_secret(s) {
         return false;
     }
     let lowered = text.to_ascii_lowercase();
@@ -446,6 +463,38 @@ fn snake_identifier(s: &[u8]) -> bool {
         .filter(|p| p.len() >= 3 && p.iter().all(u8::is_ascii_lowercase) && wordiness(p) > 0.0)
         .count();
     parts.len() >= 3 && words >= 2
+}
+
+/// `heroku-api-key-v2`, `prod_db_password`: a lowercase name (words and digits joined by
+/// `-` or `_`) that itself says "key", "token", "secret" or "password". It names a secret,
+/// as a rule id, a config key or a secret-store entry does; it is not one.
+fn names_a_secret(s: &[u8]) -> bool {
+    if !s
+        .iter()
+        .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    {
+        return false;
+    }
+    let parts: Vec<&[u8]> = s.split(|&b| b == b'_' || b == b'-').collect();
+    parts.len() >= 2
+        && parts.iter().any(|p| {
+            matches!(
+                *p,
+                b"key"
+                    | b"keys"
+                    | b"token"
+                    | b"tokens"
+                    | b"secret"
+                    | b"secrets"
+                    | b"password"
+                    | b"passwd"
+                    | b"pass"
+                    | b"pwd"
+                    | b"credential"
+                    | b"credentials"
+                    | b"apikey"
+            )
+        })
 }
 
 /// `ed25519.Ed25519PrivateKey`, `models.AccessToken`: dot-separated identifiers of
@@ -557,6 +606,23 @@ mod tests {
         assert!(Validator::Jwt.check(ok));
         assert!(!Validator::Jwt.check(b"eyJub3QiOiJqd3QifQ.eyJzdWIiOiIxIn0.abc"));
         assert!(!Validator::Jwt.check(b"abc.def.ghi"));
+    }
+
+    #[test]
+    fn generic_rejects_names_paths_and_quoted_pairs() {
+        for v in [
+            "heroku-api-key-v2",
+            "prod_db_password2",
+            "stripe-secret-key",
+            "~/.config/pgpass",
+            "x-api-version: 2024-10-01",
+            "content-type: text/plain",
+        ] {
+            assert!(!generic(v.as_bytes()), "{v}");
+        }
+        for v in ["Hq7v-R2xL-p9Wz", "s3cr3t-T0ken-Zx81Kq02"] {
+            assert!(generic(v.as_bytes()), "{v}");
+        }
     }
 
     #[test]

@@ -201,7 +201,7 @@ mod tests {
             end_line: 3,
             end_column: 27,
             offset: 40,
-            secret: Secret::new(b"tok_q8Zr2mV9xK4tW7pL0001".to_vec()),
+            secret: Secret::new(b"tok_q8Zr2mV9xK4tW7pL0001".to_vec()), // leaksweep:allow
             fingerprint: fp.into(),
             entropy: 4.0,
             decoded: None,
