@@ -11,7 +11,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use leaksweep::engine::{Engine, Scratch};
 use leaksweep::rules::load_builtin;
-use leaksweep::source::{scan_slice, ScanContext};
+use leaksweep::scan::{scan_slice, ScanContext};
 
 struct Rng(u64);
 impl Rng {

@@ -15,8 +15,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use git2::{Repository, Signature, Time};
 use leaksweep::engine::Engine;
 use leaksweep::rules::load_builtin;
+use leaksweep::scan::ScanContext;
 use leaksweep::source::git::{self, GitOptions, Progress, Selection};
-use leaksweep::source::ScanContext;
 
 const FILES: usize = 60;
 const COMMITS: usize = 240;

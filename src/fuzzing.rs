@@ -18,7 +18,7 @@ use crate::decode::{
     self, DecodeOptions, Encoding, ESCAPE_REACH, MAX_BASE64_RUN, MAX_PERCENT_TOKEN, MIN_BASE64_RUN,
 };
 use crate::engine::{Engine, Scratch};
-use crate::source::{scan_reader, scan_slice, Limits, ScanContext};
+use crate::scan::{scan_reader, scan_slice, Limits, ScanContext};
 
 fn builtin_engine() -> Arc<Engine> {
     static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();

@@ -1,9 +1,9 @@
 //! leaksweep: a parallel secret-leak scanner.
 //!
 //! The data flow is visible in the module layout:
-//! [`source`] (walk, read, chunk with provenance) -> [`engine`] (keyword prefilter ->
-//! regex -> entropy/validator -> allowlists) -> [`finding`] (fingerprint, dedup, order)
-//! -> [`report`]. [`pipeline`] wires them on a thread pool; [`cli`] turns flags into plans.
+//! [`source`] (walk, read, decompress) -> [`scan`] (chunk, suppress, assemble findings
+//! with provenance) -> [`engine`] (keyword prefilter -> regex -> entropy/validator ->
+//! allowlists) -> [`finding`] (fingerprint, dedup, order) -> [`report`]. [`pipeline`] wires them on a thread pool; [`cli`] turns flags into plans.
 //! [`rules`] describes rules and is read by the engine, never the reverse.
 //! [`triage`] (project config, allowlists, ignore file, baselines) tunes the rule list and
 //! marks accepted findings as suppressed before they are reported.
@@ -33,6 +33,7 @@ pub mod redact;
 pub mod report;
 pub mod rotate;
 pub mod rules;
+pub mod scan;
 pub mod scrub;
 pub mod secret;
 pub mod source;

@@ -10,10 +10,10 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::finding::{sort_and_dedup, Finding, Skipped, Summary};
+use crate::scan::ScanContext;
 use crate::source::file::{scan_file, FileOutcome, FilePolicy, FileScratch};
 use crate::source::stream::{scan_stream, StreamOptions};
 use crate::source::walk::{self, WalkOptions};
-use crate::source::ScanContext;
 
 /// Default `--max-file-size` for walked files: 100 MiB. Larger files in a tree are almost
 /// always archives, dumps or media; name a file explicitly to scan it whatever its size.

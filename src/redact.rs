@@ -16,9 +16,9 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use crate::engine::Scratch;
+use crate::scan::{chunk_matches, ScanContext};
 use crate::source::input::BoxRead;
 use crate::source::stream::{for_each_chunk, Chunk, StreamEnd, StreamOptions};
-use crate::source::{chunk_matches, ScanContext};
 
 /// How a secret span is masked.
 #[derive(Debug, Clone, PartialEq, Eq)]

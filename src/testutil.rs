@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::engine::Engine;
 use crate::rules::parse_rule_file;
-use crate::source::ScanContext;
+use crate::scan::ScanContext;
 
 /// The `tok` rule: `tok_` followed by 20 alphanumerics.
 pub const TOK_RULE: &str = r#"

@@ -14,7 +14,7 @@ use crate::finding::Skipped;
 use crate::pipeline::ScanOutcome;
 use crate::report::{self, Format, Report, ReportOptions};
 use crate::rules::{self, LoadedRule};
-use crate::source::ScanContext;
+use crate::scan::ScanContext;
 use crate::triage::allow::{AllowEntry, Allowlists};
 use crate::triage::baseline::Baseline;
 use crate::triage::config::{LoadedConfig, ScanDefaults};
@@ -91,10 +91,10 @@ pub struct OutputArgs {
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
     /// Keep at most N findings per file or blob, the first by position (0: no cap).
-    #[arg(long, value_name = "N", default_value_t = crate::source::DEFAULT_MAX_FINDINGS_PER_FILE)]
+    #[arg(long, value_name = "N", default_value_t = crate::scan::DEFAULT_MAX_FINDINGS_PER_FILE)]
     pub max_findings_per_file: usize,
     /// Stop scanning a file or blob after SECS seconds, at a chunk boundary (0: no limit).
-    #[arg(long, value_name = "SECS", default_value_t = crate::source::DEFAULT_FILE_TIMEOUT.as_secs_f64())]
+    #[arg(long, value_name = "SECS", default_value_t = crate::scan::DEFAULT_FILE_TIMEOUT.as_secs_f64())]
     pub file_timeout: f64,
     /// Chunk size in bytes for large inputs (for tests of chunk-size independence).
     #[arg(long, hide = true, value_name = "BYTES", value_parser = super::scan::parse_size)]
@@ -107,7 +107,7 @@ impl LimitArgs {
         if !(self.file_timeout.is_finite() && self.file_timeout >= 0.0) {
             bail!("--file-timeout must be a number of seconds, 0 or more");
         }
-        ctx.limits = crate::source::Limits {
+        ctx.limits = crate::scan::Limits {
             max_findings_per_file: self.max_findings_per_file,
             file_timeout: (self.file_timeout > 0.0)
                 .then(|| std::time::Duration::try_from_secs_f64(self.file_timeout).ok())

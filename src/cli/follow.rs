@@ -17,8 +17,8 @@ use crate::finding::Finding;
 use crate::pipeline::ScanOutcome;
 use crate::report::escape::escape;
 use crate::report::{json, shown_secret, Format, ReportOptions};
+use crate::scan::ScanContext;
 use crate::source::follow::{follow, FollowEvent, FollowOptions};
-use crate::source::ScanContext;
 use crate::triage::Triage;
 
 use super::common::{self, OutputArgs};

@@ -140,7 +140,9 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
                 printer(s);
             }
         };
-        let result = git::sweep(ctx, &repo, &selection, &opts, &progress, &quiet_skip);
+        // The pool every other scan runs on, rather than one `git::sweep` would build.
+        let pool = crate::pipeline::thread_pool(args.output.threads);
+        let result = git::sweep_on(&pool, ctx, &repo, &selection, &opts, &progress, &quiet_skip);
         if let Some(bar) = bar {
             bar.stop();
         }

@@ -14,8 +14,8 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 
 use crate::redact::{redact_stream, Mask, RedactStats};
+use crate::scan::ScanContext;
 use crate::source::input::{Compression, Utf16};
-use crate::source::ScanContext;
 
 use super::common::{self, RuleArgs};
 use super::{EXIT_CLEAN, EXIT_ERROR};

@@ -15,16 +15,15 @@ use clap::{Args, ValueEnum};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::finding::Finding;
 use crate::pipeline::{scan_paths, ScanPlan, DEFAULT_MAX_FILE_SIZE};
 use crate::report::escape::{escape, escape_text};
 use crate::rotate::audit::AuditLog;
 use crate::rotate::config::{self, Loaded};
 use crate::rotate::run::{build_backends, ItemReport, Leak, Located, Runner};
 use crate::rotate::state::State;
+use crate::scan::ScanContext;
 use crate::secret::Secret;
-use crate::source::file::{scan_file, FileOutcome, FilePolicy, FileScratch};
-use crate::source::ScanContext;
+use crate::source::reread::{Place, Rereader};
 
 use super::common::{self, RuleArgs};
 use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_NOT_ROTATED};
@@ -180,11 +179,7 @@ fn reread(
 ) -> (Vec<Leak>, Vec<String>) {
     let mut leaks: BTreeMap<String, Leak> = BTreeMap::new();
     let mut warnings = Vec::new();
-    let mut repo: Option<Result<git2::Repository, String>> = None;
-    let mut scratch = FileScratch::default();
-    // One scan per (commit, path), whatever the number of findings in it.
-    let mut cache: BTreeMap<(Option<String>, String), Result<Vec<Finding>, String>> =
-        BTreeMap::new();
+    let mut places = Rereader::new(ctx).repo_at(repo_dir);
     for f in findings {
         if let Some(l) = leaks.get_mut(&f.fingerprint) {
             if !l.paths.contains(&f.path) {
@@ -192,30 +187,10 @@ fn reread(
             }
             continue;
         }
-        let key = (f.commit.clone(), f.path.clone());
-        if !cache.contains_key(&key) {
-            let scanned = match &f.commit {
-                None if f.path == "<stdin>" => Err(
-                    "found on standard input, which cannot be read again (scan a file instead)"
-                        .to_string(),
-                ),
-                None => scan_one_file(ctx, &f.path, &mut scratch),
-                Some(commit) => {
-                    let r = repo.get_or_insert_with(|| open_repo(repo_dir));
-                    match r {
-                        Ok(r) => scan_blob(ctx, r, commit, &f.path),
-                        Err(e) => Err(e.clone()),
-                    }
-                }
-            };
-            cache.insert(key.clone(), scanned);
-        }
-        let where_ = match &f.commit {
-            Some(c) => format!("{}:{}", c.get(..12).unwrap_or(c), f.path),
-            None => f.path.clone(),
-        };
-        match cache.get(&key) {
-            Some(Ok(found)) => {
+        let place = Place::of(f.commit.as_deref(), &f.path);
+        let where_ = place.describe();
+        match places.reread(&place) {
+            Ok(found) => {
                 match found
                     .iter()
                     .find(|x| x.fingerprint == f.fingerprint && x.rule_id == f.rule_id)
@@ -239,80 +214,20 @@ fn reread(
                     )),
                 }
             }
-            Some(Err(e)) => {
-                warnings.push(format!("{} ({}): {where_}: {e}", f.fingerprint, f.rule_id));
+            Err(e) => {
+                let hint = if matches!(place, Place::File(_)) && e.starts_with("cannot re-read") {
+                    " (run rotate from the directory the scan ran in)"
+                } else {
+                    ""
+                };
+                warnings.push(format!(
+                    "{} ({}): {where_}: {e}{hint}",
+                    f.fingerprint, f.rule_id
+                ));
             }
-            None => {}
         }
     }
     (leaks.into_values().collect(), warnings)
-}
-
-fn scan_one_file(
-    ctx: &ScanContext,
-    path: &str,
-    scratch: &mut FileScratch,
-) -> Result<Vec<Finding>, String> {
-    let policy = FilePolicy {
-        max_file_size: u64::MAX,
-        explicit: true,
-    };
-    match scan_file(ctx, Path::new(path), path, policy, scratch) {
-        // A file scanned in part (a damaged archive) still holds what was found.
-        FileOutcome::Scanned(found, _) | FileOutcome::Partial(found, _, _) => Ok(found),
-        FileOutcome::Skipped(s) => Err(format!(
-            "cannot re-read the file: {}{} (run rotate from the directory the scan ran in)",
-            s.reason,
-            if s.detail.is_empty() {
-                String::new()
-            } else {
-                format!(", {}", s.detail)
-            }
-        )),
-    }
-}
-
-fn open_repo(dir: Option<&Path>) -> Result<git2::Repository, String> {
-    let d = dir.unwrap_or_else(|| Path::new("."));
-    git2::Repository::discover(d).map_err(|e| {
-        format!(
-            "history finding, but no git repository at {}: {} (pass --repo DIR)",
-            d.display(),
-            e.message()
-        )
-    })
-}
-
-fn scan_blob(
-    ctx: &ScanContext,
-    repo: &git2::Repository,
-    commit: &str,
-    path: &str,
-) -> Result<Vec<Finding>, String> {
-    let obj = repo
-        .revparse_single(commit)
-        .and_then(|o| o.peel_to_commit())
-        .map_err(|e| {
-            format!(
-                "commit not in the repository: {} (pass --repo DIR)",
-                e.message()
-            )
-        })?;
-    let tree = obj.tree().map_err(|e| e.message().to_string())?;
-    let entry = tree
-        .get_path(Path::new(path))
-        .map_err(|_| format!("no file {path} in commit {commit}"))?;
-    let blob = entry
-        .to_object(repo)
-        .and_then(|o| o.peel_to_blob())
-        .map_err(|e| e.message().to_string())?;
-    let mut scratch = crate::engine::Scratch::default();
-    Ok(crate::source::scan_slice(
-        ctx,
-        blob.content(),
-        path,
-        &mut scratch,
-    ))
 }
 
 fn scan_first(ctx: &ScanContext, paths: &[PathBuf]) -> (Vec<Leak>, Vec<String>) {

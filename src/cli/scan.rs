@@ -105,7 +105,7 @@ pub struct LogArgs {
 impl LogArgs {
     /// Applies the decoding depth and the decompression cap to a scan context (the hidden
     /// `--chunk-size` is one of the limit flags).
-    pub fn apply(&self, ctx: &mut crate::source::ScanContext) {
+    pub fn apply(&self, ctx: &mut crate::scan::ScanContext) {
         ctx.decode.max_depth = self.max_decode_depth;
         ctx.limits.max_decompressed =
             (self.max_decompressed_size > 0).then_some(self.max_decompressed_size);

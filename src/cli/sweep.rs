@@ -114,7 +114,7 @@ fn repository_list(args: &GitArgs) -> anyhow::Result<Vec<RepoSpec>> {
 
 /// The identity of a sweep's settings, so that `--checkpoint` is never resumed by a run
 /// whose findings would differ (other rules, salt, secrets shown or not, ...).
-fn sweep_key(args: &GitArgs, ctx: &crate::source::ScanContext) -> String {
+fn sweep_key(args: &GitArgs, ctx: &crate::scan::ScanContext) -> String {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION"));
     h.update([0]);

@@ -30,7 +30,7 @@ use crate::finding::{Finding, Skipped};
 
 use super::input::{BoxRead, Compression, Utf16};
 use super::stream::{scan_stream, StreamOptions};
-use super::{scan_slice, ScanContext};
+use crate::scan::{scan_slice, ScanContext};
 
 /// Files at least this large are streamed on every core instead of read whole.
 pub const STREAM_THRESHOLD: u64 = 4 << 20;

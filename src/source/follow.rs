@@ -25,7 +25,7 @@ use std::time::Duration;
 use crate::engine::{Scratch, MAX_MATCH_SPAN};
 use crate::finding::Finding;
 
-use super::{char_count, count_lines, scan_chunk, Position, ScanContext};
+use crate::scan::{char_count, count_lines, scan_chunk, Position, ScanContext};
 
 /// Follow settings.
 #[derive(Debug, Clone, Copy)]
@@ -289,7 +289,7 @@ regex = '''(?s)BEGIN BLOCK\n(.{10,200}?)\nEND BLOCK'''
 examples = ["BEGIN BLOCK\nq8Zr2mV9xK4tW7pL\nEND BLOCK"]
 negative_examples = ["BEGIN BLOCK"]
 "#,
-            crate::source::CHUNK_SIZE,
+            crate::scan::CHUNK_SIZE,
         )
     }
 

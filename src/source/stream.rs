@@ -4,7 +4,7 @@
 //! [`super::input`]) and hands pieces of at most [`PIECE`] bytes over a bounded channel.
 //! The calling thread cuts them into chunks of `chunk_size` bytes plus
 //! [`MAX_MATCH_SPAN`] of overlap (the overlap is owned by the next chunk, exactly as in
-//! [`super::scan_reader`]), and scans a batch of up to [`MAX_BATCH`] chunks at a time on
+//! [`crate::scan::scan_reader`]), and scans a batch of up to [`MAX_BATCH`] chunks at a time on
 //! the rayon pool. Results are consumed in stream order, so line numbers stay exact.
 //!
 //! Memory is bounded whatever the stream's length: the channel holds at most
@@ -27,7 +27,7 @@ use crate::engine::{Scratch, MAX_MATCH_SPAN};
 use crate::finding::Finding;
 
 use super::input::{self, BoxRead, InputKind};
-use super::{count_lines, scan_chunk, Position, ScanContext};
+use crate::scan::{count_lines, scan_chunk, Position, ScanContext};
 
 /// The most bytes the reader thread hands over at once.
 pub const PIECE: usize = 256 * 1024;
@@ -321,8 +321,8 @@ pub fn scan_stream(
             );
             let owned = c.data.get(..c.owned_end).unwrap_or_default();
             let tail = match memchr::memrchr(b'\n', owned) {
-                Some(i) => (true, super::char_count(&owned[i + 1..])),
-                None => (false, super::char_count(owned)),
+                Some(i) => (true, crate::scan::char_count(&owned[i + 1..])),
+                None => (false, crate::scan::char_count(owned)),
             };
             (found, count_lines(owned), tail)
         },
@@ -383,7 +383,7 @@ mod tests {
             }
         }
         let expect: Vec<(u64, u64, u64)> =
-            super::super::scan_slice(&ctx(1 << 30), &data, "p", &mut Scratch::default())
+            crate::scan::scan_slice(&ctx(1 << 30), &data, "p", &mut Scratch::default())
                 .iter()
                 .map(|f| (f.line, f.column, f.offset))
                 .collect();

@@ -35,8 +35,8 @@ use std::time::Instant;
 
 use crate::finding::{Finding, Skipped, Summary};
 use crate::pipeline::ScanOutcome;
+use crate::scan::ScanContext;
 use crate::source::git::{self, GitOptions, Progress, Selection};
-use crate::source::ScanContext;
 use crate::triage::Triage;
 
 use checkpoint::{Checkpoint, RepoCounts, RepoEntry};
@@ -421,7 +421,7 @@ pub(crate) mod tests {
         let ctx = crate::testutil::context("", 1 << 20);
         let text = format!("key = tok_q8Zr2mV9xK4tW7pL{n:04}\n");
         let mut found =
-            crate::source::scan_slice(&ctx, text.as_bytes(), path, &mut Scratch::default());
+            crate::scan::scan_slice(&ctx, text.as_bytes(), path, &mut Scratch::default());
         assert_eq!(found.len(), 1);
         found.remove(0)
     }

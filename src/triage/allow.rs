@@ -3,7 +3,7 @@
 //! (reason `allowlist`), never dropped, so an auditor sees what they silence
 //! (`--show-suppressed`).
 //!
-//! They run inside the scan, through [`crate::source::LineFilter`], because a `line`
+//! They run inside the scan, through [`crate::scan::LineFilter`], because a `line`
 //! target needs the text around the match.
 
 use std::collections::BTreeSet;
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::allow::{contains_any_ci, AllowInput};
 use crate::rules::AllowTarget;
-use crate::source::LineFilter;
+use crate::scan::LineFilter;
 
 use super::paths::{glob_set, PathMap};
 

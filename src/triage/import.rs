@@ -21,7 +21,6 @@
 //! so there is nothing to suppress today, and a later rule that finds it will report it.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Deserialize;
 use sha1::{Digest, Sha1};
@@ -29,8 +28,8 @@ use sha1::{Digest, Sha1};
 use crate::engine::Scratch;
 use crate::error::Error;
 use crate::finding::Finding;
-use crate::source::file::{scan_file, FileOutcome, FilePolicy, FileScratch};
-use crate::source::{scan_slice, ScanContext};
+use crate::scan::{scan_slice, ScanContext};
+use crate::source::reread::{Place, Rereader};
 
 use super::baseline::Baseline;
 use super::paths::PathMap;
@@ -107,37 +106,9 @@ struct DetectSecretsEntry {
     line_number: Option<u64>,
 }
 
-/// Scans and caches whole files of the project for the importer.
-struct Files<'a> {
-    ctx: &'a ScanContext,
-    root: &'a Path,
-    cache: BTreeMap<String, Option<Vec<Finding>>>,
-    scratch: FileScratch,
-}
-
-impl Files<'_> {
-    /// The findings in project file `rel`, or `None` if it cannot be read.
-    fn findings(&mut self, rel: &str) -> Option<&[Finding]> {
-        if !self.cache.contains_key(rel) {
-            let path = self.root.join(rel);
-            let got = if path.is_file() {
-                let policy = FilePolicy {
-                    max_file_size: u64::MAX,
-                    explicit: true,
-                };
-                match scan_file(self.ctx, &path, rel, policy, &mut self.scratch) {
-                    FileOutcome::Scanned(found, _) | FileOutcome::Partial(found, _, _) => {
-                        Some(found)
-                    }
-                    FileOutcome::Skipped(_) => None,
-                }
-            } else {
-                None
-            };
-            self.cache.insert(rel.to_string(), got);
-        }
-        self.cache.get(rel).and_then(Option::as_deref)
-    }
+/// The findings in project file `rel` (scanned once), or `None` if it cannot be read.
+fn findings<'f>(files: &'f mut Rereader<'_>, rel: &str) -> Option<&'f [Finding]> {
+    files.reread(&Place::File(rel.to_string())).ok()
 }
 
 /// The fingerprint of `f` under the baseline's salt.
@@ -180,12 +151,7 @@ pub fn import(
     paths: &PathMap,
     out: &mut Baseline,
 ) -> Result<Imported, Error> {
-    let mut files = Files {
-        ctx,
-        root: paths.root(),
-        cache: BTreeMap::new(),
-        scratch: FileScratch::default(),
-    };
+    let mut files = Rereader::new(ctx).files_under(paths.root());
     match format {
         ImportFormat::Gitleaks => {
             let list: Vec<GitleaksFinding> = serde_json::from_str(text).map_err(|e| {
@@ -218,7 +184,7 @@ fn import_gitleaks(
     list: &[GitleaksFinding],
     ctx: &ScanContext,
     paths: &PathMap,
-    files: &mut Files<'_>,
+    files: &mut Rereader<'_>,
     out: &mut Baseline,
 ) -> Imported {
     let mut result = Imported {
@@ -252,7 +218,7 @@ fn import_gitleaks(
                 }
             }
             if hits.is_empty() {
-                if let Some(found) = files.findings(&rel) {
+                if let Some(found) = findings(files, &rel) {
                     for f in found {
                         if related(f.secret.expose(), secret) {
                             hits.push((f.rule_id.clone(), fp_of(out, f)));
@@ -275,7 +241,7 @@ fn import_gitleaks(
         }
         // Redacted: only the position is known. Take a leaksweep finding that starts on
         // the reported line and overlaps the reported columns, and say so.
-        let Some(found) = files.findings(&rel) else {
+        let Some(found) = findings(files, &rel) else {
             result.notes.push(format!(
                 "{at}: not imported: the report is redacted and {rel} cannot be read here"
             ));
@@ -314,7 +280,7 @@ fn sha1_hex(bytes: &[u8]) -> String {
 fn import_detect_secrets(
     file: &DetectSecretsFile,
     paths: &PathMap,
-    files: &mut Files<'_>,
+    files: &mut Rereader<'_>,
     salt: &[u8],
     out: &mut Baseline,
 ) -> Imported {
@@ -322,11 +288,10 @@ fn import_detect_secrets(
     for (name, entries) in &file.results {
         let rel = paths.rel(name);
         result.total += entries.len();
-        let found: Vec<Finding> = files
-            .findings(&rel)
+        let found: Vec<Finding> = findings(files, &rel)
             .map(<[Finding]>::to_vec)
             .unwrap_or_default();
-        let readable = files.findings(&rel).is_some();
+        let readable = findings(files, &rel).is_some();
         for e in entries {
             let at = format!(
                 "detect-secrets entry ({} in {rel}{})",

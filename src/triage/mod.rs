@@ -6,8 +6,8 @@
 //!
 //! | mechanism | file | where it runs | reason |
 //! |---|---|---|---|
-//! | inline markers | the scanned line | `source::scan_chunk` | `inline` |
-//! | allowlists | `.leaksweep.toml` `[[allowlist]]`, gitleaks rule files | `source::scan_chunk` ([`allow::Allowlists`]) | `allowlist` |
+//! | inline markers | the scanned line | `scan::scan_chunk` | `inline` |
+//! | allowlists | `.leaksweep.toml` `[[allowlist]]`, gitleaks rule files | `scan::scan_chunk` ([`allow::Allowlists`]) | `allowlist` |
 //! | accepted fingerprints | `.leaksweepignore` ([`ignorefile`]) | [`Triage::apply`] | `ignore-file` |
 //! | baseline | `--baseline FILE` ([`baseline`]) | [`Triage::apply`] | `baseline` |
 //!

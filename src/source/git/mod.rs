@@ -39,8 +39,8 @@ use rayon::prelude::*;
 use crate::engine::Scratch;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Skipped, Summary};
+use crate::scan::{scan_slice, ScanContext};
 use crate::source::file::{has_binary_extension, is_binary, BINARY_PROBE};
-use crate::source::{scan_slice, ScanContext};
 
 use walk::{CommitNode, ObjectProblem};
 

@@ -15,7 +15,7 @@ use git2::{Delta, DiffOptions, Oid, Repository};
 use crate::engine::Scratch;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Skipped, Summary};
-use crate::source::ScanContext;
+use crate::scan::ScanContext;
 
 use super::walk::ObjectProblem;
 use super::{scan_blob, BlobResult};

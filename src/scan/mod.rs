@@ -1,16 +1,11 @@
-//! Sources: where bytes come from, and how they are cut into chunks with provenance.
+//! The scanner: turns the bytes a source hands over into findings.
 //!
-//! A source reads bytes (a walked file, a stream, a git blob), cuts them
-//! into chunks that overlap by the longest possible match, hands each chunk to the engine
-//! and turns the engine's matches into [`Finding`]s with exact paths, lines and columns.
-//! Sources never print and never decide exit codes.
-
-pub mod file;
-pub mod follow;
-pub mod git;
-pub mod input;
-pub mod stream;
-pub mod walk;
+//! [`ScanContext`] holds what every scan shares (the engine, the fingerprint salt, inline
+//! markers, allowlists, per-file limits). The functions here cut bytes into chunks that
+//! overlap by the longest possible match, hand each chunk to the engine (and the decoder),
+//! suppress what inline markers and allowlists accept, and assemble [`Finding`]s with
+//! exact paths, lines and columns. Where the bytes come from is [`crate::source`]'s job.
+//! The scanner never prints and never decides exit codes.
 
 use std::io::Read;
 use std::sync::{Arc, Mutex};
@@ -151,7 +146,7 @@ impl ScanContext {
     }
 
     /// Cuts `found` (in position order) to the findings cap, noting it when it bites.
-    fn enforce_cap(&self, found: &mut Vec<Finding>, path: &str) {
+    pub(crate) fn enforce_cap(&self, found: &mut Vec<Finding>, path: &str) {
         let cap = self.limits.cap();
         if found.len() > cap {
             found.truncate(cap);
@@ -166,7 +161,7 @@ impl ScanContext {
         }
     }
 
-    fn note_decompression_cap(&self, path: &str, cap: u64, what: &str) {
+    pub(crate) fn note_decompression_cap(&self, path: &str, cap: u64, what: &str) {
         let what = if what.is_empty() { "compressed" } else { what };
         self.record_limit(
             path,
@@ -386,7 +381,7 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-fn char_count(bytes: &[u8]) -> u64 {
+pub(crate) fn char_count(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
 }
 
