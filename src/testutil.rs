@@ -30,3 +30,26 @@ pub fn context(extra: &str, chunk: usize) -> ScanContext {
     c.chunk_size = chunk;
     c
 }
+
+/// Fails if a file of `src/<dir>` (not its subdirectories) names any of `forbidden` in
+/// its code: the text before its first `#[cfg(test)]`, since unit tests may name anything
+/// (the tests that call this do). Each module's layering test states its own list.
+pub fn assert_module_avoids(dir: &str, forbidden: &[&str]) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join(dir);
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension() != Some(std::ffi::OsStr::new("rs")) {
+            continue;
+        }
+        files += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for f in forbidden {
+            assert!(!code.contains(f), "{} uses {f}", path.display());
+        }
+    }
+    assert!(files > 0, "no source files in {}", dir.display());
+}

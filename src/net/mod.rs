@@ -140,25 +140,20 @@ mod tests {
     /// nor the scanner.
     #[test]
     fn net_depends_on_nothing_above_it() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/net");
-        let forbidden = [
-            "crate::rotate",
-            "crate::validat",
-            "crate::source",
-            "crate::engine",
-            "crate::pipeline",
-            "crate::finding",
-            "crate::report",
-            "crate::cli",
-            "super::super",
-        ];
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let text = std::fs::read_to_string(&path).unwrap();
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-            for f in forbidden {
-                assert!(!code.contains(f), "{} uses {f}", path.display());
-            }
-        }
+        crate::testutil::assert_module_avoids(
+            "net",
+            &[
+                "crate::rotate",
+                "crate::validat",
+                "crate::scan",
+                "crate::source",
+                "crate::engine",
+                "crate::pipeline",
+                "crate::finding",
+                "crate::report",
+                "crate::cli",
+                "super::super",
+            ],
+        );
     }
 }

@@ -170,24 +170,18 @@ mod tests {
     /// must not reach the scanner, the findings or the CLI.
     #[test]
     fn rotate_never_imports_the_scanner() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rotate");
-        let forbidden = [
-            "crate::source",
-            "crate::engine",
-            "crate::pipeline",
-            "crate::finding",
-            "crate::report",
-            "crate::cli",
-        ];
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let text = std::fs::read_to_string(&path).unwrap();
-            // Unit tests below `#[cfg(test)]` may name anything (this one does).
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-            for f in forbidden {
-                assert!(!code.contains(f), "{} uses {f}", path.display());
-            }
-        }
+        crate::testutil::assert_module_avoids(
+            "rotate",
+            &[
+                "crate::scan",
+                "crate::source",
+                "crate::engine",
+                "crate::pipeline",
+                "crate::finding",
+                "crate::report",
+                "crate::cli",
+            ],
+        );
     }
 
     /// Backends never import each other: what two of them share lives in `cloud`,
