@@ -14,11 +14,13 @@ use rotate_common::*;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-fn example_plugin() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/rotate-plugins/filestore.py")
-        .display()
-        .to_string()
+/// The `command` of the example plugin (`examples/rotate-plugins/`) on `store.json`.
+fn example_command() -> String {
+    let plugin = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rotate-plugins/filestore.py");
+    format!(
+        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
+        plugin.display().to_string()
+    )
 }
 
 /// Writes `store.json` holding `secrets` and configures the example plugin on it.
@@ -28,11 +30,15 @@ fn example_store(dir: &Path, secrets: &Value) {
         json!({ "secrets": secrets }).to_string(),
     )
     .unwrap();
-    let cmd = format!(
-        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
-        example_plugin()
+    config(dir, &example_command(), "");
+}
+
+/// [`example_store`] holding the leaked password `pw` at `app/db`, version 1.
+fn db_store(dir: &Path, pw: &str) {
+    example_store(
+        dir,
+        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
     );
-    config(dir, &cmd, "");
 }
 
 fn rotate(dir: &Path, args: &[&str]) -> Output {
@@ -46,7 +52,14 @@ fn rotate(dir: &Path, args: &[&str]) -> Output {
         .expect("run leaksweep")
 }
 
+/// A config with the exec backend `plug` running `command` (plus `extra` settings), and
+/// a route of the leaked database URL to it.
 fn config(dir: &Path, command: &str, extra: &str) {
+    config_then(dir, command, extra, "");
+}
+
+/// [`config`], then `more` (further routes).
+fn config_then(dir: &Path, command: &str, extra: &str, more: &str) {
     write_rotation_config(
         dir,
         100,
@@ -61,7 +74,7 @@ command = {command}
 [[rotation.route]]
 rules = ["database-connection-uri"]
 backend = "plug"
-"#
+{more}"#
         ),
     );
 }
@@ -366,10 +379,7 @@ fn exec_history_finding_is_reread_from_its_blob() {
         ),
     )
     .unwrap();
-    example_store(
-        d,
-        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
-    );
+    db_store(d, &pw);
     let out = rotate(d, &["history.jsonl", "--locate"]);
     assert_exit(&out, 0);
     assert_contains(
@@ -391,10 +401,7 @@ fn exec_execute_without_a_terminal_needs_yes() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let pw = leaked_db(d, run_seed());
-    example_store(
-        d,
-        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
-    );
+    db_store(d, &pw);
     let before = fs::read(d.join("store.json")).unwrap();
     let out = bin()
         .current_dir(d)
@@ -422,10 +429,7 @@ fn exec_execute_on_a_terminal_asks_for_confirmation() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let pw = leaked_db(d, run_seed());
-    example_store(
-        d,
-        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
-    );
+    db_store(d, &pw);
     let on_tty = |answer: &str| {
         let mut child = std::process::Command::new("script")
             .current_dir(d)
@@ -467,35 +471,12 @@ fn exec_execute_on_a_terminal_asks_for_confirmation() {
 /// The example plugin's store with the leaked password at `app/db`, and a config whose
 /// routes send the leak to the plugin first and then to `second` (a backend block).
 fn store_and_second_backend(d: &Path, pw: &str, second: &str) {
-    example_store(
+    db_store(d, pw);
+    config_then(
         d,
-        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
-    );
-    let cmd = format!(
-        "[\"python3\", {:?}, \"--store\", \"store.json\"]",
-        example_plugin()
-    );
-    write_rotation_config(
-        d,
-        100,
-        &format!(
-            r#"
-[[rotation.backend]]
-name = "plug"
-kind = "exec"
-command = {cmd}
-
-{second}
-
-[[rotation.route]]
-rules = ["database-connection-uri"]
-backend = "plug"
-
-[[rotation.route]]
-rules = ["database-connection-uri"]
-backend = "other"
-"#
-        ),
+        &example_command(),
+        &format!("\n{second}"),
+        "\n[[rotation.route]]\nrules = [\"database-connection-uri\"]\nbackend = \"other\"\n",
     );
 }
 
@@ -590,10 +571,7 @@ fn exec_leak_left_unrotated_exits_3() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let pw = leaked_db(d, run_seed());
-    example_store(
-        d,
-        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
-    );
+    db_store(d, &pw);
     let routed = fs::read_to_string(d.join(".leaksweep.toml")).unwrap();
     fs::write(
         d.join(".leaksweep.toml"),
@@ -638,10 +616,7 @@ fn exec_locate_and_refused_runs_are_audited_and_the_lock_is_private() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let pw = leaked_db(d, run_seed());
-    example_store(
-        d,
-        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
-    );
+    db_store(d, &pw);
     let log = d.join(".leaksweep/rotate-audit.jsonl");
 
     let out = rotate(d, &["report.json", "--locate"]);
@@ -665,10 +640,7 @@ fn exec_locate_and_refused_runs_are_audited_and_the_lock_is_private() {
     assert_eq!(not_located[0]["backend"], "plug");
 
     // --execute without --yes and without a terminal: refused, recorded, nothing written.
-    example_store(
-        d,
-        &json!({"app/db": {"current": 1, "versions": {"1": {"fields": {"password": pw}}}}}),
-    );
+    db_store(d, &pw);
     let out = bin()
         .current_dir(d)
         .args(["rotate", "report.json", "--execute"])
