@@ -887,3 +887,29 @@ id = "acme-token"
         stderr(&out)
     );
 }
+
+/// `config show` names the config file in its header: a path holding terminal control
+/// bytes is printed escaped, like every other text output.
+#[test]
+fn config_show_escapes_the_config_path() {
+    let dir = TempDir::new().unwrap();
+    let sub = dir.path().join("a\x1b]0;pwned\x07b");
+    fs::create_dir(&sub).unwrap();
+    let cfg = sub.join(".leaksweep.toml");
+    fs::write(&cfg, "[rules]\ndisable = [\"aws-access-key-id\"]\n").unwrap();
+    let out = run(
+        dir.path(),
+        &["config", "show", "--config", cfg.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(
+        !shown.contains('\x1b') && !shown.contains('\x07'),
+        "{shown:?}"
+    );
+    assert!(shown.contains("a\\x1b]0;pwned\\x07b"), "{shown}");
+    assert!(
+        shown.contains("disable = [\"aws-access-key-id\"]"),
+        "{shown}"
+    );
+}

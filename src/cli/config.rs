@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
+use crate::report::escape::escape_text;
+
 use super::common::{self, ConfigArgs, RuleArgs, TriageArgs};
 use super::{EXIT_CLEAN, EXIT_FINDINGS};
 
@@ -107,7 +109,8 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<i32> {
         }
         ConfigCommand::Show { config } => {
             let project = common::load_project(&config, std::path::Path::new("."))?;
-            print!("{}", project.config.show()?);
+            // The header names the config's path, which may hold any byte.
+            print!("{}", escape_text(&project.config.show()?));
             Ok(EXIT_CLEAN)
         }
     }
