@@ -20,31 +20,14 @@ use crate::rotate::ErrorKind;
 /// Largest response body read (validation answers are small; a huge one is not parsed).
 const MAX_BODY: usize = 1 << 20;
 
-/// One request.
+/// One request: the shared [`Req`] (URL, headers and body wiped on drop; the URL may hold
+/// the credential in its path when the API demands it, as Telegram's does, and is never
+/// printed), and how messages name it.
 pub struct Call {
-    /// `GET`, `POST`.
-    pub method: &'static str,
-    /// Full URL (may hold the credential in its path when the API demands it, as
-    /// Telegram's does: never printed).
-    pub url: String,
-    /// Headers (values may be credentials: never printed).
-    pub headers: Vec<(String, String)>,
-    /// Body (may hold a credential: wiped on drop).
-    pub body: Option<Vec<u8>>,
+    /// The request; `write` stays false (validation only reads).
+    pub req: Req,
     /// How messages name the request: method and the path template, no secret.
     pub what: String,
-}
-
-impl Drop for Call {
-    fn drop(&mut self) {
-        self.url.zeroize();
-        for (_, v) in &mut self.headers {
-            v.zeroize();
-        }
-        if let Some(b) = &mut self.body {
-            b.zeroize();
-        }
-    }
 }
 
 /// An answer, whatever its status. The body may echo the credential: parse, never print
@@ -125,16 +108,9 @@ impl Client {
 
     /// Sends one request; every HTTP status is an [`Answer`].
     pub fn send(&self, call: &Call) -> Result<Answer, Failure> {
-        let req = Req {
-            method: call.method,
-            url: call.url.clone(),
-            headers: call.headers.clone(),
-            body: call.body.clone(),
-            write: false,
-        };
         let mut reply = self
             .http
-            .send_auth(&req, false, &|_| Ok(Vec::new()))
+            .send_auth(&call.req, false, &|_| Ok(Vec::new()))
             .map_err(|e| Failure {
                 kind: e.kind,
                 message: format!("{}: {}", call.what, e.message),

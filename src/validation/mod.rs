@@ -33,6 +33,7 @@ use zeroize::Zeroize;
 use crate::civil::Utc;
 pub use crate::finding::validation::{Status, Validation};
 use crate::finding::Finding;
+use crate::net::http::Req;
 use crate::net::sigv4::{authorization, Credentials, SignInput};
 use crate::rotate::ErrorKind;
 use crate::scrub::provider_text;
@@ -618,10 +619,13 @@ fn http_call(base: &str, spec: &HttpSpec, a: &Secret, b: Option<&Secret>) -> Res
         body.as_bytes().to_vec()
     });
     Ok(Call {
-        method: spec.method,
-        url: format!("{base}{path}"),
-        headers,
-        body,
+        req: Req {
+            method: spec.method,
+            url: format!("{base}{path}"),
+            headers,
+            body,
+            write: false,
+        },
         what: format!(
             "{} {base}{}",
             spec.method,
@@ -664,14 +668,17 @@ fn aws_call(base: &str, job: &Job) -> Call {
         },
     );
     Call {
-        method: "POST",
-        url: format!("{base}/"),
-        headers: vec![
-            ("Content-Type".into(), ct.into()),
-            ("X-Amz-Date".into(), now.clone()),
-            ("Authorization".into(), auth),
-        ],
-        body: Some(payload),
+        req: Req {
+            method: "POST",
+            url: format!("{base}/"),
+            headers: vec![
+                ("Content-Type".into(), ct.into()),
+                ("X-Amz-Date".into(), now.clone()),
+                ("Authorization".into(), auth),
+            ],
+            body: Some(payload),
+            write: false,
+        },
         what: format!("POST {base}/ (sts:GetCallerIdentity)"),
     }
 }
@@ -725,13 +732,16 @@ fn gcp_call(base: &str, job: &Job) -> Result<Call, String> {
         crate::net::http::encode_component("urn:ietf:params:oauth:grant-type:jwt-bearer")
     );
     let call = Call {
-        method: "POST",
-        url: aud,
-        headers: vec![(
-            "Content-Type".into(),
-            "application/x-www-form-urlencoded".into(),
-        )],
-        body: Some(body.as_bytes().to_vec()),
+        req: Req {
+            method: "POST",
+            url: aud,
+            headers: vec![(
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )],
+            body: Some(body.as_bytes().to_vec()),
+            write: false,
+        },
         what: format!("POST {base}/token (jwt-bearer)"),
     };
     body.zeroize();
