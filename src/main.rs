@@ -1,8 +1,5 @@
-//! The `leaksweep` binary: parses flags and hands over to `leaksweep::cli`.
-
-use clap::Parser;
+//! The `leaksweep` binary: hands over to `leaksweep::cli`, which parses the flags.
 
 fn main() {
-    let cli = leaksweep::cli::Cli::parse();
-    std::process::exit(leaksweep::cli::run(cli));
+    std::process::exit(leaksweep::cli::main());
 }

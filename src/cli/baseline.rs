@@ -12,8 +12,9 @@ use crate::triage::config::BASELINE_FILE;
 use crate::triage::import::{self, ImportFormat};
 use crate::triage::paths::PathMap;
 
-use super::common::{self, ConfigArgs, PathsFrom, Prepared, RuleArgs, TriageArgs};
-use super::scan::WalkArgs;
+use super::args::{ConfigArgs, Given, RuleArgs, TriageArgs, WalkArgs};
+use super::common::{self, PathsFrom, Prepared};
+use super::output;
 use super::{EXIT_CLEAN, EXIT_ERROR};
 
 /// The scan flags of `baseline create` and `baseline update`.
@@ -43,6 +44,9 @@ pub struct BaselineScanArgs {
     /// Name every skipped file on stderr.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Which of these flags the command line gave (see [`Given`]).
+    #[arg(skip)]
+    pub given: Given,
 }
 
 /// `leaksweep baseline ...`
@@ -142,13 +146,13 @@ fn scan(args: &BaselineScanArgs) -> anyhow::Result<(Prepared, ScanOutcome)> {
         PathsFrom::CurrentDir,
     )?;
     let defaults = &prep.project.config.config.scan;
-    let threads = if common::given_on_command_line("threads") {
+    let threads = if args.given.has("threads") {
         args.threads
     } else {
         defaults.threads
     };
     let plan = args.walk.plan(args.paths.clone(), threads, defaults);
-    let mut outcome = scan_paths(&prep.ctx, &plan, &common::skip_printer(args.verbose));
+    let mut outcome = scan_paths(&prep.ctx, &plan, &output::skip_printer(args.verbose));
     prep.triage.apply(&mut outcome);
     for e in &outcome.errors {
         eprintln!("leaksweep: error: {e}");

@@ -6,7 +6,8 @@ use clap::Subcommand;
 
 use crate::report::escape::escape_text;
 
-use super::common::{self, ConfigArgs, RuleArgs, TriageArgs};
+use super::args::{ConfigArgs, RuleArgs, TriageArgs};
+use super::common;
 use super::{EXIT_CLEAN, EXIT_FINDINGS};
 
 /// `leaksweep config ...`

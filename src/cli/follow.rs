@@ -21,7 +21,8 @@ use crate::scan::ScanContext;
 use crate::source::follow::{follow, FollowEvent, FollowOptions};
 use crate::triage::Triage;
 
-use super::common::{self, OutputArgs};
+use super::args::OutputArgs;
+use super::output;
 use super::validate::ValidateArgs;
 use super::{EXIT_CLEAN, EXIT_ERROR};
 use crate::validation::Validator;
@@ -203,7 +204,7 @@ pub fn run(
     if !(quiet && outcome.findings.is_empty()) {
         eprintln!(
             "{}{}",
-            common::summary_line(&outcome),
+            output::summary_line(&outcome),
             if stopped { " (stopped by signal)" } else { "" }
         );
     }

@@ -15,8 +15,9 @@ use crate::pipeline::ScanOutcome;
 use crate::source::git::walk::ObjectProblem;
 use crate::source::git::{self, GitOptions, Progress, RangeSpec, Selection};
 
-use super::common::{self, LimitArgs, OutputArgs, PathsFrom, RuleArgs, TriageArgs};
-use super::scan::parse_size;
+use super::args::{parse_size, LimitArgs, OutputArgs, RuleArgs, TriageArgs};
+use super::common::{self, PathsFrom};
+use super::output;
 
 /// Flags of `leaksweep git`.
 #[derive(Debug, Clone, Args)]
@@ -115,7 +116,7 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
     };
     let ctx = &prep.ctx;
     let verbose = args.output.verbose;
-    let printer = common::skip_printer(verbose);
+    let printer = output::skip_printer(verbose);
 
     let (findings, mut summary, problems, notes) = if args.staged {
         let o = git::staged::scan_staged(ctx, &repo, args.max_blob_size, &printer)?;
@@ -177,7 +178,7 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
     if let Some(v) = &validator {
         args.validate.apply(v, &mut outcome, args.output.quiet)?;
     }
-    let code = common::finish(ctx, &outcome, &args.output)?;
+    let code = output::finish(ctx, &outcome, &args.output)?;
     Ok(args
         .validate
         .exit_code(code, &outcome, args.output.exit_code))

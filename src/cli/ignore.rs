@@ -6,7 +6,8 @@ use clap::Subcommand;
 
 use crate::triage::ignorefile::{self, IgnoreFile};
 
-use super::common::{self, ConfigArgs};
+use super::args::ConfigArgs;
+use super::common;
 use super::EXIT_CLEAN;
 
 /// `leaksweep ignore ...`

@@ -12,7 +12,7 @@ use crate::report::{self, Format, Report};
 use crate::sweep::merge::{merge, parse_report};
 use crate::sweep::record::SETTLED;
 
-use super::common::ColorChoice;
+use super::args::ColorChoice;
 use super::{EXIT_CLEAN, EXIT_ERROR};
 
 /// Flags of `leaksweep merge`.

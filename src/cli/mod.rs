@@ -23,6 +23,7 @@ macro_rules! eprint {
     };
 }
 
+pub mod args;
 pub mod baseline;
 pub mod common;
 pub mod completions;
@@ -32,6 +33,7 @@ pub mod git;
 pub mod hook;
 pub mod ignore;
 pub mod merge;
+pub mod output;
 pub mod redact;
 pub mod rotate;
 pub mod rules;
@@ -39,18 +41,10 @@ pub mod scan;
 pub mod sweep;
 pub mod validate;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-/// Exit code for a clean run.
-pub const EXIT_CLEAN: i32 = 0;
-/// Default exit code when findings are reported.
-pub const EXIT_FINDINGS: i32 = 1;
-/// Exit code for errors.
-pub const EXIT_ERROR: i32 = 2;
-/// Exit code of `rotate` when a leaked value was left without any action (no route
-/// matches it, or its finding could not be re-read) and nothing failed: a gate must not
-/// read "nothing rotated" as success.
-pub const EXIT_NOT_ROTATED: i32 = 3;
+use args::Given;
+pub use output::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_NOT_ROTATED};
 
 /// leaksweep: find leaked credentials in worktrees, git history and logs.
 #[derive(Debug, Parser)]
@@ -99,6 +93,40 @@ pub enum Command {
     Merge(merge::MergeArgs),
 }
 
+/// Parses this process's command line once and runs it; returns the process exit code.
+/// A bad command line prints clap's message and exits (2, or 0 for `--help`).
+pub fn main() -> i32 {
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.format(&mut Cli::command()).exit(),
+    };
+    cli.command.note_given(&Given::of(&matches));
+    run(cli)
+}
+
+impl Command {
+    /// Hands the flags given on the command line to the argument groups whose defaults
+    /// a project config may fill in ([`Given`]).
+    fn note_given(&mut self, given: &Given) {
+        match self {
+            Command::Scan(a) => {
+                a.output.given = given.clone();
+                a.walk.given = given.clone();
+            }
+            Command::Git(a) => a.output.given = given.clone(),
+            Command::Baseline(
+                baseline::BaselineCommand::Create { scan, .. }
+                | baseline::BaselineCommand::Update { scan, .. },
+            ) => {
+                scan.given = given.clone();
+                scan.walk.given = given.clone();
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
@@ -115,24 +143,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Man => completions::man(),
         Command::Merge(args) => merge::run(&args),
     };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            if is_broken_pipe(&e) {
-                return EXIT_CLEAN;
-            }
-            eprintln!("leaksweep: error: {e:#}");
-            EXIT_ERROR
-        }
-    }
-}
-
-/// True if the error chain ends in a broken pipe (`leaksweep scan | head`).
-pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    output::exit_code(result)
 }
 
 #[cfg(test)]

@@ -17,7 +17,8 @@ use crate::redact::{redact_stream, Mask, RedactStats};
 use crate::scan::ScanContext;
 use crate::source::input::{Compression, Utf16};
 
-use super::common::{self, RuleArgs};
+use super::args::RuleArgs;
+use super::common;
 use super::{EXIT_CLEAN, EXIT_ERROR};
 
 /// How secrets are masked.
@@ -60,7 +61,7 @@ pub struct RedactArgs {
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
     /// Chunk size (tests shrink it to put secrets on chunk boundaries).
-    #[arg(long, hide = true, value_parser = super::scan::parse_size)]
+    #[arg(long, hide = true, value_parser = super::args::parse_size)]
     pub chunk_size: Option<u64>,
     /// Rule selection.
     #[command(flatten)]
@@ -235,7 +236,7 @@ pub fn run(args: &RedactArgs) -> anyhow::Result<i32> {
             match redact_one(&ctx, p, &mask, &mut *w) {
                 Ok(s) => total += s.masked,
                 Err(e) => {
-                    if super::is_broken_pipe(&e) {
+                    if super::output::is_broken_pipe(&e) {
                         return Ok(EXIT_CLEAN);
                     }
                     errors += 1;

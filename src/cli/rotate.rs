@@ -25,7 +25,9 @@ use crate::scan::ScanContext;
 use crate::secret::Secret;
 use crate::source::reread::{Place, Rereader};
 
-use super::common::{self, RuleArgs};
+use super::args::RuleArgs;
+use super::common;
+use super::output;
 use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_NOT_ROTATED};
 
 /// Output format of `rotate`.
@@ -236,7 +238,7 @@ fn scan_first(ctx: &ScanContext, paths: &[PathBuf]) -> (Vec<Leak>, Vec<String>) 
         max_file_size: DEFAULT_MAX_FILE_SIZE,
         ..ScanPlan::default()
     };
-    let outcome = scan_paths(ctx, &plan, &common::skip_printer(false));
+    let outcome = scan_paths(ctx, &plan, &output::skip_printer(false));
     let mut leaks: BTreeMap<String, Leak> = BTreeMap::new();
     for f in &outcome.findings {
         let l = leaks.entry(f.fingerprint.clone()).or_insert_with(|| Leak {

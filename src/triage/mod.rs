@@ -35,6 +35,7 @@ pub mod gitleaks_rules;
 pub mod ignorefile;
 pub mod import;
 pub mod paths;
+pub mod project;
 
 use crate::finding::SuppressReason;
 use crate::pipeline::ScanOutcome;
