@@ -259,7 +259,28 @@ fn issue_6_pre_commit_framework_runs_the_hook() {
         || Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cargo"),
         std::path::PathBuf::from,
     );
-    let o = Command::new("pre-commit")
+    let mut pre_commit = Command::new("pre-commit");
+    // cargo runs this test with its package variables set (CARGO_MANIFEST_DIR,
+    // CARGO_PKG_NAME, ...). ring's build script declares them `rerun-if-env-changed`, so the
+    // framework's cargo, inheriting them, would rebuild ring and rustls in `target`, and
+    // the next plain `cargo build --release` (without them) would rebuild both again.
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        if k.starts_with("CARGO_PKG_")
+            || k.starts_with("CARGO_BIN_")
+            || k.starts_with("CARGO_MANIFEST_")
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "OUT_DIR",
+            ]
+            .contains(&k.as_ref())
+        {
+            pre_commit.env_remove(k.as_ref());
+        }
+    }
+    let o = pre_commit
         .current_dir(&repo)
         .args(["try-repo", manifest, "leaksweep", "--verbose"])
         .env("PRE_COMMIT_HOME", t.path().join("pc-home"))
