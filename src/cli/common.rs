@@ -1,28 +1,25 @@
-//! Flags shared by every scanning command (`scan`, `git`, ...) and the code that turns
-//! them into an engine, a report and an exit code.
+//! From a command's flags to the library's project setup: the project, its rules and
+//! the scan context and triage of a scan ([`crate::triage::project`] holds the policy;
+//! this module prints its notes and applies the config's defaults to output flags).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 
 use crate::engine::Engine;
 use crate::rules::LoadedRule;
 use crate::scan::ScanContext;
-use crate::triage::allow::Allowlists;
-use crate::triage::baseline::Baseline;
 use crate::triage::config::ScanDefaults;
-use crate::triage::ignorefile::IgnoreFile;
-use crate::triage::paths::PathMap;
-use crate::triage::project::{self, RuleChoice};
-use crate::triage::{gitleaks_rules, Triage};
+use crate::triage::gitleaks_rules;
+use crate::triage::project::{self, RuleChoice, TriageFiles};
 
 use super::args::{ConfigArgs, OutputArgs, RuleArgs, TriageArgs};
 
 /// Moved to [`super::output`]; these paths are kept for the command modules that still
 /// call them through `common`.
 pub use super::output::{finish, skip_printer};
-pub use crate::triage::project::{Project, RuleSet};
+pub use crate::triage::project::{Prepared, Project, RuleSet};
 
 /// Finds the project of a scan of `start` and loads its config (`--config` wins).
 pub fn load_project(args: &ConfigArgs, start: &Path) -> anyhow::Result<Project> {
@@ -73,22 +70,9 @@ pub enum PathsFrom {
     Root,
 }
 
-/// Everything a scanning command needs from the project: the scan context (rules,
-/// salt, inline and allowlist settings) and the after-scan triage (ignore file,
-/// baseline).
-#[derive(Debug)]
-pub struct Prepared {
-    /// The scan context.
-    pub ctx: ScanContext,
-    /// Ignore file and baseline; call `triage.apply(&mut outcome)` before reporting.
-    pub triage: Triage,
-    /// The project.
-    pub project: Project,
-}
-
 /// Sets up a scan of `start` (a scanned path; the project is found from it): loads the
-/// config, the rules, the allowlists, the ignore file and the baseline. Every file is
-/// checked here, before any scanning, and a bad one is an error naming file and line.
+/// config, the rules, the allowlists, the ignore file and the baseline
+/// ([`Project::prepare`]).
 pub fn prepare(
     rules_args: &RuleArgs,
     triage: &TriageArgs,
@@ -103,50 +87,16 @@ pub fn prepare(
     }
     let project = load_project(&triage.config, start)?;
     let set = load_project_rules(rules_args, &project)?;
-    let engine = build_engine(set.rules)?;
-    let cfg = &project.config;
     let base = match from {
         PathsFrom::CurrentDir => std::env::current_dir().unwrap_or_else(|_| project.root.clone()),
         PathsFrom::Root => project.root.clone(),
     };
-    let paths = PathMap::new(&project.root, &base);
-    let mut ctx = ScanContext::new(engine);
-    ctx.salt = cfg.config.salt.as_bytes().to_vec();
-    ctx.inline_ignores = !no_inline_ignores && cfg.config.scan.inline_ignores;
-    if !set.allowlists.is_empty() {
-        let lists = Allowlists::new(&set.allowlists, paths.clone()).map_err(anyhow::Error::msg)?;
-        ctx.allowlist = Some(Arc::new(lists));
-    }
-    let ignore =
-        match &triage.ignore_file {
-            Some(p) => Some(IgnoreFile::load(p)?.with_context(|| {
-                format!("{}: ignore file not found (fix the path)", p.display())
-            })?),
-            None => IgnoreFile::load(&cfg.resolve(&cfg.config.scan.ignore_file))?,
-        };
-    let baseline = match (&triage.baseline, &cfg.config.scan.baseline) {
-        (Some(p), _) => Some(Baseline::load(p)?),
-        (None, Some(b)) if !triage.skip_config_baseline => {
-            Some(Baseline::load(&cfg.resolve(b.get_ref())).with_context(|| {
-                format!(
-                    "the baseline named by scan.baseline at {}",
-                    cfg.at(b.span())
-                )
-            })?)
-        }
-        (None, _) => None,
+    let files = TriageFiles {
+        ignore_file: triage.ignore_file.as_deref(),
+        baseline: triage.baseline.as_deref(),
+        skip_config_baseline: triage.skip_config_baseline,
     };
-    let triage = Triage {
-        paths,
-        salt: ctx.salt.clone(),
-        ignore,
-        baseline,
-    };
-    Ok(Prepared {
-        ctx,
-        triage,
-        project,
-    })
+    Ok(project.prepare(set, &base, no_inline_ignores, &files)?)
 }
 
 /// Applies the config's `[scan]` defaults to output flags the command line left alone.
@@ -166,15 +116,12 @@ pub fn apply_output_defaults(out: &mut OutputArgs, d: &ScanDefaults) {
 
 /// Builds the engine, turning rule problems into one error that lists them all.
 pub fn build_engine(rules: Vec<LoadedRule>) -> anyhow::Result<Arc<Engine>> {
-    Engine::new(rules).map(Arc::new).map_err(|problems| {
-        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("invalid rules:\n  {}", list.join("\n  "))
-    })
+    Ok(project::build_engine(rules)?)
 }
 
 /// Builds a scan context from the flags and the config of the project around the
 /// current directory (rules and allowlists; no ignore file or baseline). Scanning commands
-/// use [`prepare`], which also returns the after-scan [`Triage`].
+/// use [`prepare`], which also returns the after-scan [`crate::triage::Triage`].
 pub fn context(rules: &RuleArgs, out: &OutputArgs) -> anyhow::Result<ScanContext> {
     let p = prepare(
         rules,

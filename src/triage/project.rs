@@ -8,14 +8,20 @@
 //! are errors naming the config line; nothing here prints.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use crate::engine::Engine;
 use crate::error::Error;
 use crate::rules::{self, LoadedRule};
+use crate::scan::ScanContext;
 
-use super::allow::AllowEntry;
+use super::allow::{AllowEntry, Allowlists};
+use super::baseline::Baseline;
 use super::config::LoadedConfig;
 use super::gitleaks_rules;
+use super::ignorefile::IgnoreFile;
 use super::paths::{self as tpaths, PathMap};
+use super::Triage;
 
 /// A project: its root and its config (the built-in defaults if it has none).
 #[derive(Debug, Clone)]
@@ -53,6 +59,96 @@ impl Project {
             config: LoadedConfig::defaults(Path::new(".")),
         }
     }
+}
+
+/// The triage files a scan names on its command line (`--ignore-file`, `--baseline`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TriageFiles<'a> {
+    /// Accepted fingerprints, instead of the config's `scan.ignore_file`; must exist.
+    pub ignore_file: Option<&'a Path>,
+    /// A baseline, instead of the config's `scan.baseline`.
+    pub baseline: Option<&'a Path>,
+    /// Do not apply the config's `scan.baseline` (for commands that write it).
+    pub skip_config_baseline: bool,
+}
+
+/// Everything a scanning command needs from the project: the scan context (rules,
+/// salt, inline and allowlist settings) and the after-scan triage (ignore file,
+/// baseline).
+#[derive(Debug)]
+pub struct Prepared {
+    /// The scan context.
+    pub ctx: ScanContext,
+    /// Ignore file and baseline; call `triage.apply(&mut outcome)` before reporting.
+    pub triage: Triage,
+    /// The project.
+    pub project: Project,
+}
+
+impl Project {
+    /// The scan context and the triage of a scan of this project with the rules `set`:
+    /// the config's salt and inline-marker setting (`no_inline_ignores` turns markers off
+    /// whatever the config says), the allowlists, the ignore file and the baseline.
+    /// Finding paths are relative to `base`. Every file is read here, before any
+    /// scanning, and a bad one is an error naming file and line.
+    pub fn prepare(
+        self,
+        set: RuleSet,
+        base: &Path,
+        no_inline_ignores: bool,
+        files: &TriageFiles<'_>,
+    ) -> Result<Prepared, Error> {
+        let engine = build_engine(set.rules)?;
+        let cfg = &self.config;
+        let paths = PathMap::new(&self.root, base);
+        let mut ctx = ScanContext::new(engine);
+        ctx.salt = cfg.config.salt.as_bytes().to_vec();
+        ctx.inline_ignores = !no_inline_ignores && cfg.config.scan.inline_ignores;
+        if !set.allowlists.is_empty() {
+            let lists = Allowlists::new(&set.allowlists, paths.clone()).map_err(Error::Other)?;
+            ctx.allowlist = Some(Arc::new(lists));
+        }
+        let ignore = match files.ignore_file {
+            Some(p) => Some(IgnoreFile::load(p)?.ok_or_else(|| {
+                Error::Other(format!(
+                    "{}: ignore file not found (fix the path)",
+                    p.display()
+                ))
+            })?),
+            None => IgnoreFile::load(&cfg.resolve(&cfg.config.scan.ignore_file))?,
+        };
+        let baseline = match (files.baseline, &cfg.config.scan.baseline) {
+            (Some(p), _) => Some(Baseline::load(p)?),
+            (None, Some(b)) if !files.skip_config_baseline => {
+                Some(Baseline::load(&cfg.resolve(b.get_ref())).map_err(|e| {
+                    Error::Other(format!(
+                        "the baseline named by scan.baseline at {}: {e}",
+                        cfg.at(b.span())
+                    ))
+                })?)
+            }
+            (None, _) => None,
+        };
+        let triage = Triage {
+            paths,
+            salt: ctx.salt.clone(),
+            ignore,
+            baseline,
+        };
+        Ok(Prepared {
+            ctx,
+            triage,
+            project: self,
+        })
+    }
+}
+
+/// Builds the engine, turning rule problems into one error that lists them all.
+pub fn build_engine(rules: Vec<LoadedRule>) -> Result<Arc<Engine>, Error> {
+    Engine::new(rules).map(Arc::new).map_err(|problems| {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        Error::Other(format!("invalid rules:\n  {}", list.join("\n  ")))
+    })
 }
 
 /// The user's choice of rules (`--rules`, `--only`, `--disable`).
@@ -355,6 +451,57 @@ negative_examples = ["acme_"]
         };
         let e = resolve(&p, &choice).0.unwrap_err().to_string();
         assert_eq!(e, "unknown rule id \"nope\" (see `leaksweep rules list`)");
+    }
+
+    #[test]
+    fn prepare_applies_the_config_and_checks_named_files() {
+        let text = format!("salt = \"acme\"\n[scan]\ninline_ignores = false\n{EXTRA}");
+        let (t, p) = project(&text);
+        let set = resolve(&p, &RuleChoice::default()).0.unwrap();
+        let prep = p
+            .clone()
+            .prepare(set, t.path(), false, &TriageFiles::default())
+            .unwrap();
+        assert_eq!(prep.ctx.salt, b"acme");
+        assert_eq!(prep.triage.salt, b"acme");
+        assert!(!prep.ctx.inline_ignores);
+        // The implicit allowlist of the config's own examples.
+        assert!(prep.ctx.allowlist.is_some());
+        assert!(prep.triage.ignore.is_none() && prep.triage.baseline.is_none());
+
+        let gone = t.path().join("gone.ignore");
+        let files = TriageFiles {
+            ignore_file: Some(&gone),
+            ..TriageFiles::default()
+        };
+        let set = resolve(&p, &RuleChoice::default()).0.unwrap();
+        let e = p.prepare(set, t.path(), false, &files).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("{}: ignore file not found (fix the path)", gone.display())
+        );
+    }
+
+    #[test]
+    fn a_baseline_the_config_names_is_checked_unless_skipped() {
+        let (t, p) = project("[scan]\nbaseline = \"missing.json\"\n");
+        let set = || resolve(&p, &RuleChoice::default()).0.unwrap();
+        let e = p
+            .clone()
+            .prepare(set(), t.path(), false, &TriageFiles::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("the baseline named by scan.baseline at ")
+                && e.contains(".leaksweep.toml:2: "),
+            "{e}"
+        );
+        let files = TriageFiles {
+            skip_config_baseline: true,
+            ..TriageFiles::default()
+        };
+        let prep = p.clone().prepare(set(), t.path(), false, &files).unwrap();
+        assert!(prep.triage.baseline.is_none());
     }
 
     #[test]
