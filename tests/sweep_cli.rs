@@ -707,3 +707,204 @@ fn parallel_ssh_script_runs_shard_k_on_its_host() {
         .count();
     assert_eq!(v["summary"]["repositories"], want as u64);
 }
+
+/// Commits `files` (None: delete) with author date `date`.
+fn commit_at(dir: &Path, files: &[(&str, Option<&str>)], msg: &str, date: &str) {
+    for (path, text) in files {
+        let p = dir.join(path);
+        match text {
+            Some(t) => {
+                fs::create_dir_all(p.parent().unwrap()).unwrap();
+                fs::write(p, t).unwrap();
+            }
+            None => fs::remove_file(p).unwrap(),
+        }
+    }
+    git_in(dir, &["add", "-A"], None);
+    git_in(dir, &["commit", "-q", "-m", msg, "--date", date], None);
+}
+
+/// A history whose attribution a split by blob could get wrong: a secret kept through an
+/// edit whose author date is older than the commit that wrote it (rank, not date, must
+/// win), one secret added on two branches at the same path in different blobs, renames,
+/// a secret deleted before HEAD and one still at HEAD under another path.
+fn tangled_history(dir: &Path) {
+    fs::create_dir_all(dir).unwrap();
+    git_in(dir, &["init", "-q", "-b", "main"], None);
+    let t1 = github_pat(501);
+    let t2 = github_pat(502);
+    let k1 = aws_key_id(7);
+    commit_at(
+        dir,
+        &[("a/config.env", Some(&format!("GH={t1}\nAWS={k1}\n")))],
+        "add config",
+        "2024-05-01T10:00:00Z",
+    );
+    // A rebased edit: older author date, later in history; the secret stays.
+    commit_at(
+        dir,
+        &[(
+            "a/config.env",
+            Some(&format!("GH={t1}\nAWS={k1}\nDEBUG=1\n")),
+        )],
+        "debug on",
+        "2024-01-01T10:00:00Z",
+    );
+    for i in 0..8u64 {
+        commit_at(
+            dir,
+            &[(
+                &format!("svc/s{i}.env"),
+                Some(&format!(
+                    "TOKEN={}\nKEY={}\n",
+                    github_pat(600 + i),
+                    aws_key_id(20 + i)
+                )),
+            )],
+            &format!("service {i}"),
+            &format!("2024-02-{:02}T10:00:00Z", i + 1),
+        );
+    }
+    git_in(dir, &["checkout", "-q", "-b", "feature"], None);
+    commit_at(
+        dir,
+        &[("dup/key.env", Some(&format!("X={t2}\nfeature\n")))],
+        "feature key",
+        "2024-03-01T10:00:00Z",
+    );
+    git_in(dir, &["checkout", "-q", "main"], None);
+    commit_at(
+        dir,
+        &[("dup/key.env", Some(&format!("X={t2}\nmain\n")))],
+        "main key",
+        "2024-03-02T10:00:00Z",
+    );
+    fs::create_dir_all(dir.join("moved")).unwrap();
+    git_in(dir, &["mv", "a/config.env", "moved/config.env"], None);
+    git_in(
+        dir,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "rename",
+            "--date",
+            "2024-03-03T10:00:00Z",
+        ],
+        None,
+    );
+    git_in(dir, &["mv", "svc/s3.env", "svc/renamed.env"], None);
+    git_in(
+        dir,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "rename s3",
+            "--date",
+            "2024-03-04T10:00:00Z",
+        ],
+        None,
+    );
+    commit_at(
+        dir,
+        &[("svc/s5.env", None), ("svc/s6.env", Some("TOKEN=\n"))],
+        "drop s5, clear s6",
+        "2024-03-05T10:00:00Z",
+    );
+    // s6's token is still at HEAD under another path.
+    commit_at(
+        dir,
+        &[("keep/s6.txt", Some(&format!("old={}\n", github_pat(606))))],
+        "keep",
+        "2024-03-06T10:00:00Z",
+    );
+}
+
+/// Every finding object of a JSON report, as canonical text, with its summary's counts.
+fn finding_set(v: &Value) -> BTreeSet<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(Value::to_string)
+        .collect()
+}
+
+#[test]
+fn one_repository_split_by_blob_merges_to_exactly_one_run() {
+    let root = TempDir::new().unwrap();
+    let dir = root.path().join("big");
+    tangled_history(&dir);
+    for extra in [&[][..], &["--all-occurrences"][..]] {
+        let mut args = vec!["git", "big", "-f", "json"];
+        args.extend_from_slice(extra);
+        let out = run(root.path(), &args);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let whole = json(&out);
+        let want = finding_set(&whole);
+        assert!(want.len() >= 20, "{}", want.len());
+        // The rank rule is what this history tests: the edit dated earlier must not win.
+        let rebased: Vec<&Value> = whole["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["path"] == "a/config.env")
+            .collect();
+        assert_eq!(rebased.len(), 2);
+        assert!(rebased.iter().all(|f| f["commit_summary"] == "add config"));
+        let total_blobs = whole["summary"]["unique_blobs"].as_u64().unwrap();
+        let commits = whole["summary"]["commits_walked"].as_u64().unwrap();
+
+        for n in 1..=3u64 {
+            let mut reports = Vec::new();
+            for k in 0..n {
+                let file = format!("blob-{k}-of-{n}.json");
+                let shard = format!("{k}/{n}");
+                let mut a = vec!["git", "big", "--shard", &shard, "-f", "json", "-o", &file];
+                a.extend_from_slice(extra);
+                a.extend_from_slice(&["--exit-code", "0"]);
+                let o = run(root.path(), &a);
+                assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+                let v: Value =
+                    serde_json::from_slice(&fs::read(root.path().join(&file)).unwrap()).unwrap();
+                let s = &v["summary"];
+                assert_eq!(s["shard_by"], "blob");
+                // Every shard walks every commit but scans only its blobs.
+                assert_eq!(s["commits_walked"].as_u64(), Some(commits));
+                if n > 1 {
+                    assert!(s["unique_blobs"].as_u64().unwrap() < total_blobs, "{s}");
+                }
+                reports.push(file);
+            }
+            let mut args = vec!["merge"];
+            args.extend(reports.iter().map(String::as_str));
+            let out = run(root.path(), &args);
+            assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+            let merged = json(&out);
+            let got = finding_set(&merged);
+            assert_eq!(
+                got.symmetric_difference(&want).collect::<Vec<_>>(),
+                Vec::<&String>::new(),
+                "N = {n}, {extra:?}"
+            );
+            let (m, w) = (&merged["summary"], &whole["summary"]);
+            for k in [
+                "findings",
+                "unique_secrets",
+                "unique_blobs",
+                "blobs_scanned",
+            ] {
+                assert_eq!(m[k], w[k], "summary {k}, N = {n}");
+            }
+            assert!(m.get("blob_shares").is_none(), "{m}");
+        }
+    }
+    // What the merge needs is in the JSON summary only.
+    let out = run(
+        root.path(),
+        &["git", "big", "--shard", "0/2", "-f", "sarif"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("-f json"), "{}", stderr(&out));
+}

@@ -132,6 +132,7 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
             threads: args.output.threads,
             max_blob_size: args.max_blob_size,
             all_occurrences: args.all_occurrences,
+            blob_share: None,
         };
         // Skipped blobs are listed in the summary; on stderr only with --verbose (a history
         // holds thousands of images and archives).

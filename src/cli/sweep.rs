@@ -13,6 +13,7 @@ use clap::{Args, ValueEnum};
 use sha2::{Digest, Sha256};
 
 use crate::report::escape::escape;
+use crate::source::git::share::BlobShare;
 use crate::source::git::{self, GitOptions};
 use crate::sweep::checkpoint::Checkpoint;
 use crate::sweep::list::{self, Location, RepoSpec};
@@ -31,6 +32,17 @@ pub enum ProgressMode {
     Plain,
     /// Nothing.
     None,
+}
+
+/// What `--shard` splits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShardBy {
+    /// `blob` for one repository, `repo` for several.
+    Auto,
+    /// Whole repositories.
+    Repo,
+    /// The blobs of every repository, by object id.
+    Blob,
 }
 
 /// Seconds between two lines of `--progress plain`.
@@ -57,6 +69,12 @@ pub struct SweepArgs {
     /// `leaksweep merge`.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
+    /// What `--shard` splits: `repo` (whole repositories), `blob` (every shard walks every
+    /// repository's commits and scans its share of the blobs: one huge repository over
+    /// many machines; needs `-f json`), `auto` (`blob` when one repository is listed,
+    /// `repo` otherwise).
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = ShardBy::Auto, requires = "shard")]
+    pub shard_by: ShardBy,
     /// Progress: `auto` (a live line when stderr is a terminal), `plain` (a line every few
     /// seconds, for CI logs; sweeps only), `none`. `-q` shows none.
     #[arg(long, value_enum, value_name = "MODE", default_value_t = ProgressMode::Auto)]
@@ -114,8 +132,17 @@ fn repository_list(args: &GitArgs) -> anyhow::Result<Vec<RepoSpec>> {
 
 /// The identity of a sweep's settings, so that `--checkpoint` is never resumed by a run
 /// whose findings would differ (other rules, salt, secrets shown or not, ...).
-fn sweep_key(args: &GitArgs, ctx: &crate::source::ScanContext) -> String {
+fn sweep_key(
+    args: &GitArgs,
+    ctx: &crate::source::ScanContext,
+    blob_share: Option<BlobShare>,
+) -> String {
     let mut h = Sha256::new();
+    // A share of the blobs changes every repository's findings; a share of the
+    // repositories does not change any.
+    if let Some(s) = blob_share {
+        h.update(format!("blobs {}/{}|", s.index, s.count));
+    }
     h.update(env!("CARGO_PKG_VERSION"));
     h.update([0]);
     h.update(&ctx.salt);
@@ -138,6 +165,21 @@ fn sweep_key(args: &GitArgs, ctx: &crate::source::ScanContext) -> String {
     hex::encode(&h.finalize()[..16])
 }
 
+/// The share of blobs this process scans: with `--shard` split by blob (`auto`: when one
+/// repository is listed, where a split by repository would give one shard everything).
+fn blob_share(args: &GitArgs, listed: usize) -> Option<BlobShare> {
+    let shard = args.sweep.shard?;
+    let by_blob = match args.sweep.shard_by {
+        ShardBy::Blob => true,
+        ShardBy::Repo => false,
+        ShardBy::Auto => listed == 1,
+    };
+    by_blob.then_some(BlobShare {
+        index: shard.index,
+        count: shard.count,
+    })
+}
+
 /// Runs a sweep.
 pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
@@ -153,7 +195,8 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
         bail!("no repositories to sweep: name them, or give --repos-from FILE");
     }
     let listed = list.len();
-    if let Some(shard) = args.sweep.shard {
+    let blob_share = blob_share(args, listed);
+    if let Some(shard) = args.sweep.shard.filter(|_| blob_share.is_none()) {
         list.retain(|r| shard.owns(&r.id));
     }
     if args.sweep.clone_dir.is_none() {
@@ -177,9 +220,16 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
     args.limits.apply(&mut prep.ctx)?;
     let mut output = args.output.clone();
     common::apply_output_defaults(&mut output, &prep.project.config.config.scan);
+    if blob_share.is_some() && output.format != crate::report::Format::Json {
+        bail!(
+            "--shard-by blob writes what `leaksweep merge` needs to attribute each finding \
+             (commit order, secrets at HEAD) in the JSON summary: use -f json"
+        );
+    }
     let ctx = &prep.ctx;
+    let key = sweep_key(args, ctx, blob_share);
     let checkpoint = match &args.sweep.checkpoint {
-        Some(p) => Some(Checkpoint::open(p, &sweep_key(args, ctx)).map_err(anyhow::Error::msg)?),
+        Some(p) => Some(Checkpoint::open(p, &key).map_err(anyhow::Error::msg)?),
         None => None,
     };
     let opts = SweepOptions {
@@ -187,6 +237,7 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
             threads: output.threads,
             max_blob_size: args.max_blob_size,
             all_occurrences: args.all_occurrences,
+            blob_share,
         },
         clone_dir: args.sweep.clone_dir.clone(),
         keep_going: args.keep_going,
@@ -252,6 +303,10 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
         o.summary
             .extra
             .insert("shard".into(), serde_json::json!(shard.to_string()));
+        let by = if blob_share.is_some() { "blob" } else { "repo" };
+        o.summary
+            .extra
+            .insert("shard_by".into(), serde_json::json!(by));
     }
     out.finish(started);
     // Findings are settled: their text is already what the report shows.

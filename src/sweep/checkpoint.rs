@@ -39,6 +39,9 @@ pub struct RepoCounts {
     pub suppressed: BTreeMap<String, u64>,
     /// Skipped items by name (capped), paths prefixed with the repository.
     pub skipped_files: Vec<Skipped>,
+    /// With `--shard-by blob`: what the merge needs to attribute as one run does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<crate::source::git::share::ShareFacts>,
 }
 
 /// One finished repository.

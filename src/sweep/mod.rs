@@ -191,6 +191,18 @@ impl SweepOutcome {
         bump(s, "unique_blobs", c.unique_blobs);
         bump(s, "blobs_scanned", c.blobs_scanned);
         bump(s, "repositories_scanned", 1);
+        if let Some(facts) = &c.share {
+            let all = s
+                .extra
+                .entry(BLOB_SHARES.into())
+                .or_insert_with(|| serde_json::json!({}));
+            if let Some(all) = all.as_object_mut() {
+                all.insert(
+                    entry.repository.clone(),
+                    serde_json::to_value(facts).unwrap_or_default(),
+                );
+            }
+        }
         let bad = |e: serde_json::Error| format!("{}: a stored finding: {e}", entry.repository);
         for v in entry.findings {
             match record::from_json(v) {
@@ -218,6 +230,10 @@ impl SweepOutcome {
         self.failed.push(f);
     }
 }
+
+/// The summary key of a blob-split shard's [`ShareFacts`](git::share::ShareFacts), by
+/// repository: read and removed by `leaksweep merge`.
+pub const BLOB_SHARES: &str = "blob_shares";
 
 fn bump(s: &mut Summary, key: &str, by: u64) {
     let v = s
@@ -300,6 +316,7 @@ fn sweep_one(
                 ..k.clone()
             })
             .collect(),
+        share: o.share_facts,
     };
     let settle = |mut f: Finding| {
         record::settle(&mut f, opts.show_secrets);
