@@ -3,6 +3,8 @@
 //! real repositories built with the git CLI.
 
 mod common;
+#[path = "rotate_cloud/harness.rs"]
+mod harness;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -907,4 +909,175 @@ fn one_repository_split_by_blob_merges_to_exactly_one_run() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("-f json"), "{}", stderr(&out));
+}
+
+/// Runs a sweep with the validation flags pointing GitHub at the contract server.
+fn sweep_validated(root: &Path, s: &harness::Server, args: &[&str]) -> std::process::Output {
+    bin()
+        .current_dir(root)
+        .env_remove("VAULT_ADDR")
+        .env_remove("BAO_ADDR")
+        .args(["git", "--validate", "--validate-endpoint"])
+        .arg(format!("github={}/github", s.base))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// How many requests the contract server saw per credential.
+fn seen_by(s: &harness::Server, cred: &str) -> u64 {
+    s.state()["seen"][cred].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn validate_in_a_sweep_asks_once_per_credential_and_checkpoints_and_merges_keep_it() {
+    let root = TempDir::new().unwrap();
+    let live = github_pat(701);
+    let dead = github_pat(702);
+    let names = ["org/a", "org/b", "org/c", "org/d"];
+    repo(root.path(), names[0], &[("a.env", &format!("GH={live}\n"))]);
+    repo(
+        root.path(),
+        names[1],
+        &[("b.env", &format!("TOKEN={live}\nX={dead}\n"))],
+    );
+    repo(
+        root.path(),
+        names[2],
+        &[("c/live.env", &format!("T={live}\n"))],
+    );
+    repo(
+        root.path(),
+        names[3],
+        &[("d.env", &format!("OLD={dead}\n"))],
+    );
+    fs::write(root.path().join("repos.txt"), names.join("\n")).unwrap();
+    let s = harness::Server::start("validators.py", &[]);
+    s.seed(serde_json::json!({"credentials": { live.clone(): {"answer": "live", "identity": "octo"} }}));
+
+    let out = sweep_validated(
+        root.path(),
+        &s,
+        &[
+            "--repos-from",
+            "repos.txt",
+            "-f",
+            "json",
+            "--checkpoint",
+            "sweep.ckpt",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_no_secret(&out, &[&live, &dead]);
+    let v = json(&out);
+    // One request per unique credential across the four repositories.
+    assert_eq!((seen_by(&s, &live), seen_by(&s, &dead)), (1, 1));
+    let status = |v: &Value| -> BTreeSet<(String, String, String)> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["repository"].as_str().unwrap().to_string(),
+                    f["path"].as_str().unwrap().to_string(),
+                    format!(
+                        "{} {}",
+                        f["validation"]["status"].as_str().unwrap(),
+                        f["validation"]["identity"].as_str().unwrap_or("")
+                    ),
+                )
+            })
+            .collect()
+    };
+    let want: BTreeSet<(String, String, String)> = [
+        ("org/a", "a.env", "live octo"),
+        ("org/b", "b.env", "live octo"),
+        ("org/b", "b.env", "invalid "),
+        ("org/c", "c/live.env", "live octo"),
+        ("org/d", "d.env", "invalid "),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(status(&v), want);
+    assert_eq!(
+        v["summary"]["validation"],
+        serde_json::json!({"live": 3, "invalid": 2})
+    );
+    let ckpt = fs::read_to_string(root.path().join("sweep.ckpt")).unwrap();
+    assert!(!ckpt.contains(&live) && !ckpt.contains(&dead));
+
+    // Resumed: every repository comes from the checkpoint, results and all; no request.
+    let out = sweep_validated(
+        root.path(),
+        &s,
+        &[
+            "--repos-from",
+            "repos.txt",
+            "-f",
+            "json",
+            "--checkpoint",
+            "sweep.ckpt",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("4 of 4 repositories taken from the checkpoint"));
+    assert_eq!(status(&json(&out)), want);
+    assert_eq!((seen_by(&s, &live), seen_by(&s, &dead)), (1, 1));
+    // A checkpoint made without --validate is not resumed by a sweep with it.
+    let plain = run(
+        root.path(),
+        &[
+            "git",
+            "--repos-from",
+            "repos.txt",
+            "-f",
+            "json",
+            "--checkpoint",
+            "plain.ckpt",
+        ],
+    );
+    assert_eq!(plain.status.code(), Some(1), "{}", stderr(&plain));
+    let out = sweep_validated(
+        root.path(),
+        &s,
+        &["--repos-from", "repos.txt", "--checkpoint", "plain.ckpt"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    // Shards validate their own share; the merge keeps every result and counts them.
+    let mut reports = Vec::new();
+    for k in 0..2 {
+        let file = format!("v-{k}.json");
+        let shard = format!("{k}/2");
+        let o = sweep_validated(
+            root.path(),
+            &s,
+            &[
+                "--repos-from",
+                "repos.txt",
+                "--shard",
+                &shard,
+                "-f",
+                "json",
+                "-o",
+                &file,
+            ],
+        );
+        assert!(o.status.code() != Some(2), "{}", stderr(&o));
+        reports.push(file);
+    }
+    let out = run(root.path(), &["merge", &reports[0], &reports[1]]);
+    let merged = json(&out);
+    assert_eq!(status(&merged), want);
+    assert_eq!(
+        merged["summary"]["validation"],
+        serde_json::json!({"live": 3, "invalid": 2})
+    );
+    // --fail-on live across a sweep: the dead key alone passes the gate, a live one fails it.
+    let out = sweep_validated(root.path(), &s, &["org/d", "org/d/.", "--fail-on", "live"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = sweep_validated(root.path(), &s, &["org/d", "org/a", "--fail-on", "live"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }

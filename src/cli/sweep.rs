@@ -18,6 +18,7 @@ use crate::source::git::{self, GitOptions};
 use crate::sweep::checkpoint::Checkpoint;
 use crate::sweep::list::{self, Location, RepoSpec};
 use crate::sweep::shard::Shard;
+use crate::sweep::validate::SweepValidator;
 use crate::sweep::{self, Snapshot, SweepOptions, SweepProgress};
 
 use super::common::{self, PathsFrom};
@@ -162,6 +163,9 @@ fn sweep_key(
         )
         .as_bytes(),
     );
+    // Records keep their validation result: a sweep with --validate resumes only its own
+    // checkpoints (a checkpoint without results would leave findings unvalidated).
+    h.update(format!("|validate={}", args.validate.validate).as_bytes());
     hex::encode(&h.finalize()[..16])
 }
 
@@ -226,6 +230,10 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
              (commit order, secrets at HEAD) in the JSON summary: use -f json"
         );
     }
+    let validator = args
+        .validate
+        .validator(&prep.project, &prep.ctx.salt)?
+        .map(|v| Arc::new(SweepValidator::new(v)));
     let ctx = &prep.ctx;
     let key = sweep_key(args, ctx, blob_share);
     let checkpoint = match &args.sweep.checkpoint {
@@ -243,6 +251,7 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
         keep_going: args.keep_going,
         show_secrets: output.show_secrets,
         keep_suppressed: output.show_suppressed,
+        validator: validator.clone(),
     };
     let pool = crate::pipeline::thread_pool(output.threads);
     let progress = Arc::new(SweepProgress::default());
@@ -309,9 +318,16 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
             .insert("shard_by".into(), serde_json::json!(by));
     }
     out.finish(started);
+    if let Some(v) = &validator {
+        args.validate
+            .conclude(v.validator(), &mut out.outcome, output.quiet)?;
+    }
     // Findings are settled: their text is already what the report shows.
     output.show_secrets = true;
-    common::finish(ctx, &out.outcome, &output)
+    let code = common::finish(ctx, &out.outcome, &output)?;
+    Ok(args
+        .validate
+        .exit_code(code, &out.outcome, output.exit_code))
 }
 
 /// The sweep's progress on stderr: a live line on a terminal, or plain lines for logs.

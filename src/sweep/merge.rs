@@ -395,6 +395,8 @@ pub fn merge(inputs: Vec<Parsed>) -> (Vec<Finding>, Vec<Finding>, Summary, u64) 
         }
     }
     summary.findings = findings.len() as u64;
+    // Validation results travel on the records; counted again like the findings.
+    summary.validation = crate::validation::count(&findings);
     let fps: HashSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
     summary.unique_secrets = fps.len() as u64;
     summary.elapsed_ms = elapsed;
@@ -431,6 +433,7 @@ const SUMMARY_FIELDS: &[&str] = &[
     "elapsed_ms",
     "mb_per_s",
     "skipped_files",
+    "validation",
 ];
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! - [`shard`]: `--shard K/N`, a stable share of the list;
 //! - [`checkpoint`]: finished repositories on disk, so a killed sweep resumes;
 //! - [`record`]: findings settled to what the report shows, and read back;
-//! - [`merge`]: shard reports joined into one.
+//! - [`merge`]: shard reports joined into one;
+//! - [`validate`]: `--validate` across the sweep, one request per unique credential.
 //!
 //! [`run`] sweeps the repositories on one rayon pool: repositories in parallel, and the
 //! blobs of each in parallel on the same workers. Each repository's history tables live
@@ -26,6 +27,7 @@ pub mod list;
 pub mod merge;
 pub mod record;
 pub mod shard;
+pub mod validate;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -55,6 +57,8 @@ pub struct SweepOptions {
     pub show_secrets: bool,
     /// Keep suppressed findings for the report (their counts are kept anyway).
     pub keep_suppressed: bool,
+    /// With `--validate`: validates each repository's findings before they are settled.
+    pub validator: Option<std::sync::Arc<validate::SweepValidator>>,
 }
 
 /// Live counters of a sweep, read by a progress display.
@@ -294,6 +298,9 @@ fn sweep_one(
         }
     }
     triage.apply(&mut outcome);
+    if let Some(v) = &opts.validator {
+        v.validate(&mut outcome.findings);
+    }
     let s = &outcome.summary;
     let extra = |k: &str| {
         s.extra
