@@ -1081,3 +1081,81 @@ fn validate_in_a_sweep_asks_once_per_credential_and_checkpoints_and_merges_keep_
     let out = sweep_validated(root.path(), &s, &["org/d", "org/a", "--fail-on", "live"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
+
+/// True if `line` is `leaksweep: <label> <n>/<n>, ...` made only of leaksweep's counters.
+fn counter_line(line: &str, label: &str) -> bool {
+    let Some(rest) = line.strip_prefix(&format!("leaksweep: {label} ")) else {
+        return false;
+    };
+    let number = |w: &str| w.parse::<f64>().is_ok();
+    rest.split([',', ' ']).filter(|w| !w.is_empty()).all(|w| {
+        number(w)
+            || w.split_once('/')
+                .is_some_and(|(a, b)| number(a) && number(b))
+            || ["commits", "blobs", "MB", "MB/s"].contains(&w)
+    })
+}
+
+#[test]
+fn plain_progress_prints_counter_lines_for_one_repository_and_for_sweeps() {
+    let root = TempDir::new().unwrap();
+    let tok = github_pat(801);
+    repo(root.path(), "one", &[("a.env", &format!("GH={tok}\n"))]);
+    repo(
+        root.path(),
+        "evil\x1b[2Jname",
+        &[("b.env", &format!("X={tok}\n"))],
+    );
+
+    // One repository: a line at the end (and every 5 seconds before), no redraws.
+    let out = run(root.path(), &["git", "one", "--progress", "plain"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("leaksweep: commits"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(counter_line(lines[0], "commits"), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("leaksweep: commits 1/1, blobs 1/1, "),
+        "{}",
+        lines[0]
+    );
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+    assert_no_secret(&out, &[&tok]);
+
+    // A sweep, one repository named with a terminal escape: nothing raw reaches stderr.
+    let out = run(
+        root.path(),
+        &["git", "one", "evil\x1b[2Jname", "--progress", "plain"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    let last = err
+        .lines()
+        .rfind(|l| l.starts_with("leaksweep: repos"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        last.starts_with("leaksweep: repos 2/2, blobs 2, "),
+        "{last}"
+    );
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+    assert_no_secret(&out, &[&tok]);
+
+    // Nothing with -q, nor in auto mode when stderr is not a terminal (here a pipe).
+    for args in [
+        &["git", "one", "--progress", "plain", "-q"][..],
+        &["git", "one"][..],
+        &["git", "one", "evil\x1b[2Jname"][..],
+        &["git", "one", "--progress", "plain", "--no-progress"][..],
+    ] {
+        let out = run(root.path(), args);
+        assert!(
+            !stderr(&out).contains("leaksweep: commits")
+                && !stderr(&out).contains("leaksweep: repos"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}

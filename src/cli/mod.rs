@@ -32,6 +32,7 @@ pub mod git;
 pub mod hook;
 pub mod ignore;
 pub mod merge;
+pub mod progress;
 pub mod redact;
 pub mod rotate;
 pub mod rules;

@@ -25,6 +25,7 @@ pub mod checkpoint;
 pub mod clone;
 pub mod list;
 pub mod merge;
+mod progress;
 pub mod record;
 pub mod shard;
 pub mod validate;
@@ -173,6 +174,22 @@ impl SweepOutcome {
     pub fn finish(&mut self, started: Instant) {
         self.outcome.finish(started);
         self.outcome.summary.suppressed = self.suppressed_counts.clone();
+    }
+
+    /// Readies the outcome for the report: errors escaped for the terminal, and the
+    /// summary told how many repositories were listed before sharding and which shard
+    /// this is (`shard`: `K/N` and what it split, `repo` or `blob`).
+    pub fn label(&mut self, listed: usize, shard: Option<(String, &str)>) {
+        let o = &mut self.outcome;
+        for e in &mut o.errors {
+            *e = crate::report::escape::escape(e).into_owned();
+        }
+        let extra = &mut o.summary.extra;
+        extra.insert("repositories_listed".into(), serde_json::json!(listed));
+        if let Some((k_of_n, by)) = shard {
+            extra.insert("shard".into(), serde_json::json!(k_of_n));
+            extra.insert("shard_by".into(), serde_json::json!(by));
+        }
     }
 
     fn add(&mut self, entry: RepoEntry, keep_suppressed: bool) {
