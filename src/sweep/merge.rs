@@ -4,9 +4,12 @@
 //! One record per place: a git finding's place is (repository, path, secret), a file
 //! finding's also has its line and column. Where two reports hold the same place (a
 //! repository split by blob, or the same report given twice), the earliest introducing
-//! commit wins (by author date, then commit id), and a secret present at HEAD in one
-//! report is present at HEAD in all of the merged records of that repository. The
-//! summary is recomputed: counters summed, findings and unique secrets counted again.
+//! commit wins and their occurrences are joined; a secret present at HEAD in one report is
+//! present at HEAD in all of the merged records of that repository. "Earliest" is the walk
+//! rank that the shards of a repository split by blob write in their summaries (see
+//! [`crate::source::git::share`]), which makes the merge attribute exactly as one run;
+//! without it, author date, then commit id. The summary is recomputed: counters summed,
+//! findings, unique secrets and validation statuses counted again.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -280,7 +283,7 @@ fn dedup_places(list: Vec<Finding>, shares: &Shares) -> Vec<Finding> {
         let repo = f.repository.clone();
         if let Some(g) = f.git.as_mut() {
             g.present_at_head |= at_head.contains(&k);
-            if g.occurrences.len() > 1 {
+            if repo.as_ref().is_some_and(|r| shares.ranks.contains_key(r)) {
                 // One run's order: commit rank, then path, then line.
                 let key = |o: &crate::finding::Occurrence| {
                     (
@@ -291,6 +294,10 @@ fn dedup_places(list: Vec<Finding>, shares: &Shares) -> Vec<Finding> {
                 };
                 g.occurrences.sort_by_cached_key(key);
                 g.occurrences.dedup();
+            } else if g.occurrences.len() > 1 {
+                // The same report given twice: the first copy's order.
+                let mut seen = std::collections::BTreeSet::new();
+                g.occurrences.retain(|o| seen.insert(o.clone()));
             }
         }
     }
