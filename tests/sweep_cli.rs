@@ -814,10 +814,14 @@ fn tangled_history(dir: &Path) {
         "drop s5, clear s6",
         "2024-03-05T10:00:00Z",
     );
-    // s6's token is still at HEAD under another path.
+    // s6's token is still at HEAD under another path, where a marker suppresses it: no
+    // reported record says "at HEAD", yet the one at svc/s6.env is.
     commit_at(
         dir,
-        &[("keep/s6.txt", Some(&format!("old={}\n", github_pat(606))))],
+        &[(
+            "keep/s6.txt",
+            Some(&format!("old={} # leaksweep:allow\n", github_pat(606))),
+        )],
         "keep",
         "2024-03-06T10:00:00Z",
     );
@@ -855,6 +859,13 @@ fn one_repository_split_by_blob_merges_to_exactly_one_run() {
             .collect();
         assert_eq!(rebased.len(), 2);
         assert!(rebased.iter().all(|f| f["commit_summary"] == "add config"));
+        let s6 = whole["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == "svc/s6.env" && f["rule_id"] == "github-pat-classic")
+            .unwrap();
+        assert_eq!(s6["present_at_head"], true);
         let total_blobs = whole["summary"]["unique_blobs"].as_u64().unwrap();
         let commits = whole["summary"]["commits_walked"].as_u64().unwrap();
 
