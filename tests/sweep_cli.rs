@@ -3,6 +3,8 @@
 //! real repositories built with the git CLI.
 
 mod common;
+#[path = "rotate_cloud/harness.rs"]
+mod harness;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -706,4 +708,465 @@ fn parallel_ssh_script_runs_shard_k_on_its_host() {
         })
         .count();
     assert_eq!(v["summary"]["repositories"], want as u64);
+}
+
+/// Commits `files` (None: delete) with author date `date`.
+fn commit_at(dir: &Path, files: &[(&str, Option<&str>)], msg: &str, date: &str) {
+    for (path, text) in files {
+        let p = dir.join(path);
+        match text {
+            Some(t) => {
+                fs::create_dir_all(p.parent().unwrap()).unwrap();
+                fs::write(p, t).unwrap();
+            }
+            None => fs::remove_file(p).unwrap(),
+        }
+    }
+    git_in(dir, &["add", "-A"], None);
+    git_in(dir, &["commit", "-q", "-m", msg, "--date", date], None);
+}
+
+/// A history whose attribution a split by blob could get wrong: a secret kept through an
+/// edit whose author date is older than the commit that wrote it (rank, not date, must
+/// win), one secret added on two branches at the same path in different blobs, renames,
+/// a secret deleted before HEAD and one still at HEAD under another path.
+fn tangled_history(dir: &Path) {
+    fs::create_dir_all(dir).unwrap();
+    git_in(dir, &["init", "-q", "-b", "main"], None);
+    let t1 = github_pat(501);
+    let t2 = github_pat(502);
+    let k1 = aws_key_id(7);
+    commit_at(
+        dir,
+        &[("a/config.env", Some(&format!("GH={t1}\nAWS={k1}\n")))],
+        "add config",
+        "2024-05-01T10:00:00Z",
+    );
+    // A rebased edit: older author date, later in history; the secret stays.
+    commit_at(
+        dir,
+        &[(
+            "a/config.env",
+            Some(&format!("GH={t1}\nAWS={k1}\nDEBUG=1\n")),
+        )],
+        "debug on",
+        "2024-01-01T10:00:00Z",
+    );
+    for i in 0..8u64 {
+        commit_at(
+            dir,
+            &[(
+                &format!("svc/s{i}.env"),
+                Some(&format!(
+                    "TOKEN={}\nKEY={}\n",
+                    github_pat(600 + i),
+                    aws_key_id(20 + i)
+                )),
+            )],
+            &format!("service {i}"),
+            &format!("2024-02-{:02}T10:00:00Z", i + 1),
+        );
+    }
+    git_in(dir, &["checkout", "-q", "-b", "feature"], None);
+    commit_at(
+        dir,
+        &[("dup/key.env", Some(&format!("X={t2}\nfeature\n")))],
+        "feature key",
+        "2024-03-01T10:00:00Z",
+    );
+    git_in(dir, &["checkout", "-q", "main"], None);
+    commit_at(
+        dir,
+        &[("dup/key.env", Some(&format!("X={t2}\nmain\n")))],
+        "main key",
+        "2024-03-02T10:00:00Z",
+    );
+    fs::create_dir_all(dir.join("moved")).unwrap();
+    git_in(dir, &["mv", "a/config.env", "moved/config.env"], None);
+    git_in(
+        dir,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "rename",
+            "--date",
+            "2024-03-03T10:00:00Z",
+        ],
+        None,
+    );
+    git_in(dir, &["mv", "svc/s3.env", "svc/renamed.env"], None);
+    git_in(
+        dir,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "rename s3",
+            "--date",
+            "2024-03-04T10:00:00Z",
+        ],
+        None,
+    );
+    commit_at(
+        dir,
+        &[("svc/s5.env", None), ("svc/s6.env", Some("TOKEN=\n"))],
+        "drop s5, clear s6",
+        "2024-03-05T10:00:00Z",
+    );
+    // s6's token is still at HEAD under another path, where a marker suppresses it: no
+    // reported record says "at HEAD", yet the one at svc/s6.env is.
+    commit_at(
+        dir,
+        &[(
+            "keep/s6.txt",
+            Some(&format!("old={} # leaksweep:allow\n", github_pat(606))),
+        )],
+        "keep",
+        "2024-03-06T10:00:00Z",
+    );
+}
+
+/// Every finding object of a JSON report, as canonical text, with its summary's counts.
+fn finding_set(v: &Value) -> BTreeSet<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(Value::to_string)
+        .collect()
+}
+
+#[test]
+fn one_repository_split_by_blob_merges_to_exactly_one_run() {
+    let root = TempDir::new().unwrap();
+    let dir = root.path().join("big");
+    tangled_history(&dir);
+    for extra in [&[][..], &["--all-occurrences"][..]] {
+        let mut args = vec!["git", "big", "-f", "json"];
+        args.extend_from_slice(extra);
+        let out = run(root.path(), &args);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let whole = json(&out);
+        let want = finding_set(&whole);
+        assert!(want.len() >= 20, "{}", want.len());
+        // The rank rule is what this history tests: the edit dated earlier must not win.
+        let rebased: Vec<&Value> = whole["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["path"] == "a/config.env")
+            .collect();
+        assert_eq!(rebased.len(), 2);
+        assert!(rebased.iter().all(|f| f["commit_summary"] == "add config"));
+        let s6 = whole["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == "svc/s6.env" && f["rule_id"] == "github-pat-classic")
+            .unwrap();
+        assert_eq!(s6["present_at_head"], true);
+        let total_blobs = whole["summary"]["unique_blobs"].as_u64().unwrap();
+        let commits = whole["summary"]["commits_walked"].as_u64().unwrap();
+
+        for n in 1..=3u64 {
+            let mut reports = Vec::new();
+            for k in 0..n {
+                let file = format!("blob-{k}-of-{n}.json");
+                let shard = format!("{k}/{n}");
+                let mut a = vec!["git", "big", "--shard", &shard, "-f", "json", "-o", &file];
+                a.extend_from_slice(extra);
+                a.extend_from_slice(&["--exit-code", "0"]);
+                let o = run(root.path(), &a);
+                assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+                let v: Value =
+                    serde_json::from_slice(&fs::read(root.path().join(&file)).unwrap()).unwrap();
+                let s = &v["summary"];
+                assert_eq!(s["shard_by"], "blob");
+                // Every shard walks every commit but scans only its blobs.
+                assert_eq!(s["commits_walked"].as_u64(), Some(commits));
+                if n > 1 {
+                    assert!(s["unique_blobs"].as_u64().unwrap() < total_blobs, "{s}");
+                }
+                reports.push(file);
+            }
+            let mut args = vec!["merge"];
+            args.extend(reports.iter().map(String::as_str));
+            let out = run(root.path(), &args);
+            assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+            let merged = json(&out);
+            let got = finding_set(&merged);
+            assert_eq!(
+                got.symmetric_difference(&want).collect::<Vec<_>>(),
+                Vec::<&String>::new(),
+                "N = {n}, {extra:?}"
+            );
+            let (m, w) = (&merged["summary"], &whole["summary"]);
+            for k in [
+                "findings",
+                "unique_secrets",
+                "unique_blobs",
+                "blobs_scanned",
+            ] {
+                assert_eq!(m[k], w[k], "summary {k}, N = {n}");
+            }
+            assert!(m.get("blob_shares").is_none(), "{m}");
+        }
+    }
+    // What the merge needs is in the JSON summary only.
+    let out = run(
+        root.path(),
+        &["git", "big", "--shard", "0/2", "-f", "sarif"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("-f json"), "{}", stderr(&out));
+}
+
+/// Runs a sweep with the validation flags pointing GitHub at the contract server.
+fn sweep_validated(root: &Path, s: &harness::Server, args: &[&str]) -> std::process::Output {
+    bin()
+        .current_dir(root)
+        .env_remove("VAULT_ADDR")
+        .env_remove("BAO_ADDR")
+        .args(["git", "--validate", "--validate-endpoint"])
+        .arg(format!("github={}/github", s.base))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// How many requests the contract server saw per credential.
+fn seen_by(s: &harness::Server, cred: &str) -> u64 {
+    s.state()["seen"][cred].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn validate_in_a_sweep_asks_once_per_credential_and_checkpoints_and_merges_keep_it() {
+    let root = TempDir::new().unwrap();
+    let live = github_pat(701);
+    let dead = github_pat(702);
+    let names = ["org/a", "org/b", "org/c", "org/d"];
+    repo(root.path(), names[0], &[("a.env", &format!("GH={live}\n"))]);
+    repo(
+        root.path(),
+        names[1],
+        &[("b.env", &format!("TOKEN={live}\nX={dead}\n"))],
+    );
+    repo(
+        root.path(),
+        names[2],
+        &[("c/live.env", &format!("T={live}\n"))],
+    );
+    repo(
+        root.path(),
+        names[3],
+        &[("d.env", &format!("OLD={dead}\n"))],
+    );
+    fs::write(root.path().join("repos.txt"), names.join("\n")).unwrap();
+    let s = harness::Server::start("validators.py", &[]);
+    s.seed(serde_json::json!({"credentials": { live.clone(): {"answer": "live", "identity": "octo"} }}));
+
+    let out = sweep_validated(
+        root.path(),
+        &s,
+        &[
+            "--repos-from",
+            "repos.txt",
+            "-f",
+            "json",
+            "--checkpoint",
+            "sweep.ckpt",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_no_secret(&out, &[&live, &dead]);
+    let v = json(&out);
+    // One request per unique credential across the four repositories.
+    assert_eq!((seen_by(&s, &live), seen_by(&s, &dead)), (1, 1));
+    let status = |v: &Value| -> BTreeSet<(String, String, String)> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["repository"].as_str().unwrap().to_string(),
+                    f["path"].as_str().unwrap().to_string(),
+                    format!(
+                        "{} {}",
+                        f["validation"]["status"].as_str().unwrap(),
+                        f["validation"]["identity"].as_str().unwrap_or("")
+                    ),
+                )
+            })
+            .collect()
+    };
+    let want: BTreeSet<(String, String, String)> = [
+        ("org/a", "a.env", "live octo"),
+        ("org/b", "b.env", "live octo"),
+        ("org/b", "b.env", "invalid "),
+        ("org/c", "c/live.env", "live octo"),
+        ("org/d", "d.env", "invalid "),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(status(&v), want);
+    assert_eq!(
+        v["summary"]["validation"],
+        serde_json::json!({"live": 3, "invalid": 2})
+    );
+    let ckpt = fs::read_to_string(root.path().join("sweep.ckpt")).unwrap();
+    assert!(!ckpt.contains(&live) && !ckpt.contains(&dead));
+
+    // Resumed: every repository comes from the checkpoint, results and all; no request.
+    let out = sweep_validated(
+        root.path(),
+        &s,
+        &[
+            "--repos-from",
+            "repos.txt",
+            "-f",
+            "json",
+            "--checkpoint",
+            "sweep.ckpt",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("4 of 4 repositories taken from the checkpoint"));
+    assert_eq!(status(&json(&out)), want);
+    assert_eq!((seen_by(&s, &live), seen_by(&s, &dead)), (1, 1));
+    // A checkpoint made without --validate is not resumed by a sweep with it.
+    let plain = run(
+        root.path(),
+        &[
+            "git",
+            "--repos-from",
+            "repos.txt",
+            "-f",
+            "json",
+            "--checkpoint",
+            "plain.ckpt",
+        ],
+    );
+    assert_eq!(plain.status.code(), Some(1), "{}", stderr(&plain));
+    let out = sweep_validated(
+        root.path(),
+        &s,
+        &["--repos-from", "repos.txt", "--checkpoint", "plain.ckpt"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    // Shards validate their own share; the merge keeps every result and counts them.
+    let mut reports = Vec::new();
+    for k in 0..2 {
+        let file = format!("v-{k}.json");
+        let shard = format!("{k}/2");
+        let o = sweep_validated(
+            root.path(),
+            &s,
+            &[
+                "--repos-from",
+                "repos.txt",
+                "--shard",
+                &shard,
+                "-f",
+                "json",
+                "-o",
+                &file,
+            ],
+        );
+        assert!(o.status.code() != Some(2), "{}", stderr(&o));
+        reports.push(file);
+    }
+    let out = run(root.path(), &["merge", &reports[0], &reports[1]]);
+    let merged = json(&out);
+    assert_eq!(status(&merged), want);
+    assert_eq!(
+        merged["summary"]["validation"],
+        serde_json::json!({"live": 3, "invalid": 2})
+    );
+    // --fail-on live across a sweep: the dead key alone passes the gate, a live one fails it.
+    let out = sweep_validated(root.path(), &s, &["org/d", "org/d/.", "--fail-on", "live"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = sweep_validated(root.path(), &s, &["org/d", "org/a", "--fail-on", "live"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+/// True if `line` is `leaksweep: <label> <n>/<n>, ...` made only of leaksweep's counters.
+fn counter_line(line: &str, label: &str) -> bool {
+    let Some(rest) = line.strip_prefix(&format!("leaksweep: {label} ")) else {
+        return false;
+    };
+    let number = |w: &str| w.parse::<f64>().is_ok();
+    rest.split([',', ' ']).filter(|w| !w.is_empty()).all(|w| {
+        number(w)
+            || w.split_once('/')
+                .is_some_and(|(a, b)| number(a) && number(b))
+            || ["commits", "blobs", "MB", "MB/s"].contains(&w)
+    })
+}
+
+#[test]
+fn plain_progress_prints_counter_lines_for_one_repository_and_for_sweeps() {
+    let root = TempDir::new().unwrap();
+    let tok = github_pat(801);
+    repo(root.path(), "one", &[("a.env", &format!("GH={tok}\n"))]);
+    repo(
+        root.path(),
+        "evil\x1b[2Jname",
+        &[("b.env", &format!("X={tok}\n"))],
+    );
+
+    // One repository: a line at the end (and every 5 seconds before), no redraws.
+    let out = run(root.path(), &["git", "one", "--progress", "plain"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("leaksweep: commits"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(counter_line(lines[0], "commits"), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("leaksweep: commits 1/1, blobs 1/1, "),
+        "{}",
+        lines[0]
+    );
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+    assert_no_secret(&out, &[&tok]);
+
+    // A sweep, one repository named with a terminal escape: nothing raw reaches stderr.
+    let out = run(
+        root.path(),
+        &["git", "one", "evil\x1b[2Jname", "--progress", "plain"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    let last = err
+        .lines()
+        .rfind(|l| l.starts_with("leaksweep: repos"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        last.starts_with("leaksweep: repos 2/2, blobs 2, "),
+        "{last}"
+    );
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+    assert_no_secret(&out, &[&tok]);
+
+    // Nothing with -q, nor in auto mode when stderr is not a terminal (here a pipe).
+    for args in [
+        &["git", "one", "--progress", "plain", "-q"][..],
+        &["git", "one"][..],
+        &["git", "one", "evil\x1b[2Jname"][..],
+        &["git", "one", "--progress", "plain", "--no-progress"][..],
+    ] {
+        let out = run(root.path(), args);
+        assert!(
+            !stderr(&out).contains("leaksweep: commits")
+                && !stderr(&out).contains("leaksweep: repos"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
 }

@@ -1,8 +1,8 @@
 //! `leaksweep git`: history sweeps, CI ranges, pre-commit (`--staged`) and pre-push.
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, Read};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,7 @@ use crate::source::git::{self, GitOptions, Progress, RangeSpec, Selection};
 use super::args::{parse_size, LimitArgs, OutputArgs, RuleArgs, TriageArgs};
 use super::common::{self, PathsFrom};
 use super::output;
+use super::progress::{ProgressMode, ProgressView};
 
 /// Flags of `leaksweep git`.
 #[derive(Debug, Clone, Args)]
@@ -124,15 +125,27 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
     } else {
         let selection = selection(&repo, args)?;
         let progress = Arc::new(Progress::default());
-        let bar = (!args.no_progress
-            && args.sweep.progress != super::sweep::ProgressMode::None
-            && !args.output.quiet
-            && io::stderr().is_terminal())
-        .then(|| ProgressBar::start(Arc::clone(&progress)));
+        let bar = {
+            let p = Arc::clone(&progress);
+            let mode = if args.no_progress {
+                ProgressMode::None
+            } else {
+                args.sweep.progress
+            };
+            // Rates and the ETA count from the start of the blob scan, not of the walk.
+            let mut scan_started: Option<Instant> = None;
+            ProgressView::start(mode, args.output.quiet, move || {
+                if scan_started.is_none() && p.blobs_total.load(Ordering::Relaxed) > 0 {
+                    scan_started = Some(Instant::now());
+                }
+                progress_line(&p, scan_started.map_or(Duration::ZERO, |t| t.elapsed()))
+            })
+        };
         let opts = GitOptions {
             threads: args.output.threads,
             max_blob_size: args.max_blob_size,
             all_occurrences: args.all_occurrences,
+            blob_share: None,
         };
         // Skipped blobs are listed in the summary; on stderr only with --verbose (a history
         // holds thousands of images and archives).
@@ -322,48 +335,6 @@ pub fn pre_push_ranges(repo: &Repository, input: &str) -> anyhow::Result<Vec<Ran
         });
     }
     Ok(out)
-}
-
-/// A one-line progress display on stderr, redrawn five times a second.
-struct ProgressBar {
-    stop: Arc<AtomicBool>,
-    handle: std::thread::JoinHandle<()>,
-}
-
-impl ProgressBar {
-    fn start(p: Arc<Progress>) -> ProgressBar {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let handle = std::thread::spawn(move || {
-            // Rates and the ETA count from the start of the blob scan, not of the walk.
-            let mut scan_started: Option<Instant> = None;
-            let mut last = String::new();
-            while !flag.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(200));
-                if scan_started.is_none() && p.blobs_total.load(Ordering::Relaxed) > 0 {
-                    scan_started = Some(Instant::now());
-                }
-                let elapsed = scan_started.map_or(Duration::ZERO, |t| t.elapsed());
-                let line = progress_line(&p, elapsed);
-                if line != last {
-                    // The line is leaksweep's own counters; the prefix clears the previous one.
-                    let _ = write!(
-                        io::stderr(),
-                        "\r\x1b[2K{}",
-                        crate::report::escape::escape(&line)
-                    );
-                    last = line;
-                }
-            }
-            let _ = write!(io::stderr(), "\r\x1b[2K");
-        });
-        ProgressBar { stop, handle }
-    }
-
-    fn stop(self) {
-        self.stop.store(true, Ordering::Relaxed);
-        let _ = self.handle.join();
-    }
 }
 
 fn progress_line(p: &Progress, elapsed: Duration) -> String {

@@ -34,6 +34,7 @@ pub mod hook;
 pub mod ignore;
 pub mod merge;
 pub mod output;
+pub mod progress;
 pub mod redact;
 pub mod rotate;
 pub mod rules;

@@ -162,6 +162,18 @@ impl ValidateArgs {
         quiet: bool,
     ) -> anyhow::Result<()> {
         v.validate(&mut outcome.findings);
+        self.conclude(v, outcome, quiet)
+    }
+
+    /// After validation (here, or repository by repository in a sweep): counts the
+    /// findings by status in the summary, applies `--results`, saves the cache and says
+    /// what was done on stderr.
+    pub fn conclude(
+        &self,
+        v: &Validator,
+        outcome: &mut ScanOutcome,
+        quiet: bool,
+    ) -> anyhow::Result<()> {
         outcome.summary.validation = crate::validation::count(&outcome.findings);
         if !self.results.is_empty() {
             outcome.findings.retain(|f| {

@@ -19,6 +19,46 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::Skipped;
 
+/// The settings that change a sweep's findings: a checkpoint is resumed only by a sweep
+/// with the same ones (see [`sweep_key`]).
+#[derive(Debug, Clone, Default)]
+pub struct KeySettings<'a> {
+    /// The fingerprint salt.
+    pub salt: &'a [u8],
+    /// Ids of the rules in use.
+    pub rules: Vec<&'a str>,
+    /// Flags that change findings or their text, as one string.
+    pub flags: String,
+    /// With `--shard-by blob`: the share (each repository's findings are its share's).
+    pub blob_share: Option<(u64, u64)>,
+    /// With `--validate`: records carry results.
+    pub validate: bool,
+}
+
+/// The identity of a sweep's settings, so that `--checkpoint` is never resumed by a run
+/// whose findings would differ (other rules, salt, secrets shown or not, ...).
+pub fn sweep_key(k: &KeySettings<'_>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    // A share of the blobs changes every repository's findings; a share of the
+    // repositories does not change any.
+    if let Some((i, n)) = k.blob_share {
+        h.update(format!("blobs {i}/{n}|"));
+    }
+    h.update(env!("CARGO_PKG_VERSION"));
+    h.update([0]);
+    h.update(k.salt);
+    for r in &k.rules {
+        h.update([0]);
+        h.update(r);
+    }
+    h.update(k.flags.as_bytes());
+    // Records keep their validation result: a sweep with --validate resumes only its own
+    // checkpoints (a checkpoint without results would leave findings unvalidated).
+    h.update(format!("|validate={}", k.validate).as_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
 /// Version of the checkpoint format.
 pub const VERSION: u32 = 1;
 
@@ -39,6 +79,9 @@ pub struct RepoCounts {
     pub suppressed: BTreeMap<String, u64>,
     /// Skipped items by name (capped), paths prefixed with the repository.
     pub skipped_files: Vec<Skipped>,
+    /// With `--shard-by blob`: what the merge needs to attribute as one run does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<crate::source::git::share::ShareFacts>,
 }
 
 /// One finished repository.

@@ -70,6 +70,51 @@ pub fn dedup(list: &mut Vec<RepoSpec>) -> usize {
     before - list.len()
 }
 
+/// The repositories of a sweep: `named` on the command line, then those of the
+/// `--repos-from` file (`-`: standard input), repeated ids dropped (their count is
+/// returned). A URL without a clone directory is refused here, before anything is swept.
+pub fn resolve(
+    named: &[PathBuf],
+    repos_from: Option<&Path>,
+    clone_dir: Option<&Path>,
+) -> Result<(Vec<RepoSpec>, usize), String> {
+    let mut list: Vec<RepoSpec> = named
+        .iter()
+        .map(|p| RepoSpec::parse(&p.to_string_lossy()))
+        .collect();
+    if let Some(f) = repos_from {
+        let text = if f.as_os_str() == "-" {
+            let mut t = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)
+                .map_err(|e| format!("reading the repository list on stdin: {e}"))?;
+            t
+        } else {
+            std::fs::read_to_string(f).map_err(|e| {
+                format!(
+                    "{}: cannot read the repository list: {e} (give a file with one \
+                     repository per line)",
+                    f.display()
+                )
+            })?
+        };
+        list.extend(parse_list(&text));
+    }
+    let dropped = dedup(&mut list);
+    if list.is_empty() {
+        return Err("no repositories to sweep: name them, or give --repos-from FILE".into());
+    }
+    if clone_dir.is_none() {
+        if let Some(r) = list.iter().find(|r| matches!(r.location, Location::Url(_))) {
+            return Err(format!(
+                "{}: a URL needs --clone-dir DIR (its bare mirror is kept there and fetched \
+                 on the next run)",
+                crate::report::escape::escape(&r.id)
+            ));
+        }
+    }
+    Ok((list, dropped))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +157,32 @@ mod tests {
         let mut list = parse_list("a\nb\na\n");
         assert_eq!(dedup(&mut list), 1);
         assert_eq!(list.len(), 2);
+    }
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::*;
+
+    #[test]
+    fn named_and_listed_repositories_are_joined_and_urls_need_a_clone_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("repos.txt");
+        std::fs::write(&f, "b\n# c\na\n").unwrap();
+        let (list, dropped) = resolve(&[PathBuf::from("a")], Some(&f), None).unwrap();
+        let ids: Vec<&str> = list.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!((ids, dropped), (vec!["a", "b"], 1));
+        let url = [PathBuf::from("https://git.example/x.git")];
+        let e = resolve(&url, None, None).unwrap_err();
+        assert!(e.contains("--clone-dir"), "{e}");
+        assert!(resolve(&url, None, Some(dir.path())).is_ok());
+        let e = resolve(&[], Some(&dir.path().join("missing")), None).unwrap_err();
+        assert!(
+            e.contains("missing: cannot read the repository list"),
+            "{e}"
+        );
+        assert!(resolve(&[], None, None)
+            .unwrap_err()
+            .contains("no repositories"));
     }
 }

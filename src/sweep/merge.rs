@@ -4,15 +4,19 @@
 //! One record per place: a git finding's place is (repository, path, secret), a file
 //! finding's also has its line and column. Where two reports hold the same place (a
 //! repository split by blob, or the same report given twice), the earliest introducing
-//! commit wins (by author date, then commit id), and a secret present at HEAD in one
-//! report is present at HEAD in all of the merged records of that repository. The
-//! summary is recomputed: counters summed, findings and unique secrets counted again.
+//! commit wins and their occurrences are joined; a secret present at HEAD in one report is
+//! present at HEAD in all of the merged records of that repository. "Earliest" is the walk
+//! rank that the shards of a repository split by blob write in their summaries (see
+//! [`crate::source::git::share`]), which makes the merge attribute exactly as one run;
+//! without it, author date, then commit id. The summary is recomputed: counters summed,
+//! findings, unique secrets and validation statuses counted again.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
 use crate::finding::{Finding, Summary};
+use crate::source::git::share::ShareFacts;
 
 use super::record;
 
@@ -179,28 +183,87 @@ fn place_key(f: &Finding) -> (String, String, String, u64, u64) {
     )
 }
 
-/// True if `a` was introduced before `b` (by author date, then commit id); file findings
-/// keep the first one read.
-fn earlier(a: &Finding, b: &Finding) -> bool {
+/// What the shards of repositories split by blob said about them (see
+/// [`crate::source::git::share`]), joined: commit ranks and fingerprints at HEAD, by
+/// repository.
+#[derive(Debug, Default)]
+struct Shares {
+    ranks: HashMap<String, HashMap<String, u32>>,
+    head: HashSet<(String, String)>,
+}
+
+impl Shares {
+    /// Reads the `blob_shares` of one report's summary.
+    fn add(&mut self, summary: &Value) {
+        let Some(all) = summary.get(super::BLOB_SHARES).and_then(Value::as_object) else {
+            return;
+        };
+        for (repo, v) in all {
+            let Ok(facts) = serde_json::from_value::<ShareFacts>(v.clone()) else {
+                continue;
+            };
+            self.ranks
+                .entry(repo.clone())
+                .or_default()
+                .extend(facts.ranks);
+            self.head
+                .extend(facts.head.into_iter().map(|fp| (repo.clone(), fp)));
+        }
+    }
+
+    fn rank(&self, repo: Option<&String>, commit: &str) -> Option<u32> {
+        self.ranks.get(repo?)?.get(commit).copied()
+    }
+}
+
+/// True if `a` was introduced before `b`: by walk rank when the shards of a repository
+/// split by blob gave it (the order of one run), else by author date, then commit id;
+/// file findings keep the first one read.
+fn earlier(a: &Finding, b: &Finding, shares: &Shares) -> bool {
     match (&a.git, &b.git) {
-        (Some(x), Some(y)) => (&x.date, &x.commit) < (&y.date, &y.commit),
+        (Some(x), Some(y)) => {
+            let repo = a.repository.as_ref();
+            match (
+                shares.rank(repo, &x.commit),
+                shares.rank(b.repository.as_ref(), &y.commit),
+            ) {
+                (Some(rx), Some(ry)) => rx < ry,
+                _ => (&x.date, &x.commit) < (&y.date, &y.commit),
+            }
+        }
         _ => false,
     }
 }
 
-fn dedup_places(list: Vec<Finding>) -> Vec<Finding> {
+fn dedup_places(list: Vec<Finding>, shares: &Shares) -> Vec<Finding> {
     let mut best: HashMap<(String, String, String, u64, u64), Finding> = HashMap::new();
-    for f in list {
+    for mut f in list {
         let k = place_key(&f);
-        match best.get(&k) {
-            Some(old) if !earlier(&f, old) => {}
-            _ => {
+        match best.get_mut(&k) {
+            Some(old) => {
+                // Shares of one repository each list the occurrences in their blobs.
+                let more = f
+                    .git
+                    .as_mut()
+                    .map(|g| std::mem::take(&mut g.occurrences))
+                    .unwrap_or_default();
+                if earlier(&f, old, shares) {
+                    if let (Some(g), Some(o)) = (f.git.as_mut(), old.git.as_mut()) {
+                        g.occurrences = std::mem::take(&mut o.occurrences);
+                    }
+                    *old = f;
+                }
+                if let Some(g) = old.git.as_mut() {
+                    g.occurrences.extend(more);
+                }
+            }
+            None => {
                 best.insert(k, f);
             }
         }
     }
     // Present at HEAD is a property of (repository, secret).
-    let at_head: HashSet<(String, String)> = best
+    let mut at_head: HashSet<(String, String)> = best
         .values()
         .filter(|f| f.git.as_ref().is_some_and(|g| g.present_at_head))
         .map(|f| {
@@ -210,14 +273,32 @@ fn dedup_places(list: Vec<Finding>) -> Vec<Finding> {
             )
         })
         .collect();
+    at_head.extend(shares.head.iter().cloned());
     let mut out: Vec<Finding> = best.into_values().collect();
     for f in &mut out {
         let k = (
             f.repository.clone().unwrap_or_default(),
             f.fingerprint.clone(),
         );
+        let repo = f.repository.clone();
         if let Some(g) = f.git.as_mut() {
             g.present_at_head |= at_head.contains(&k);
+            if repo.as_ref().is_some_and(|r| shares.ranks.contains_key(r)) {
+                // One run's order: commit rank, then path, then line.
+                let key = |o: &crate::finding::Occurrence| {
+                    (
+                        shares.rank(repo.as_ref(), &o.commit),
+                        o.path.clone(),
+                        o.line,
+                    )
+                };
+                g.occurrences.sort_by_cached_key(key);
+                g.occurrences.dedup();
+            } else if g.occurrences.len() > 1 {
+                // The same report given twice: the first copy's order.
+                let mut seen = std::collections::BTreeSet::new();
+                g.occurrences.retain(|o| seen.insert(o.clone()));
+            }
         }
     }
     out
@@ -258,10 +339,15 @@ pub fn merge(inputs: Vec<Parsed>) -> (Vec<Finding>, Vec<Finding>, Summary, u64) 
     let mut total: Option<Value> = None;
     let mut elapsed = 0u64;
     let mut same: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut shares = Shares::default();
     for p in inputs {
         findings.extend(p.findings);
         suppressed.extend(p.suppressed);
-        if let Some(s) = p.summary {
+        if let Some(mut s) = p.summary {
+            shares.add(&s);
+            if let Some(obj) = s.as_object_mut() {
+                obj.remove(super::BLOB_SHARES);
+            }
             elapsed = elapsed.max(s["elapsed_ms"].as_u64().unwrap_or(0));
             for k in SAME_IN_EVERY_SHARD {
                 if let Some(v) = s[*k].as_u64() {
@@ -275,8 +361,8 @@ pub fn merge(inputs: Vec<Parsed>) -> (Vec<Finding>, Vec<Finding>, Summary, u64) 
             }
         }
     }
-    let mut findings = dedup_places(findings);
-    let mut suppressed = dedup_places(suppressed);
+    let mut findings = dedup_places(findings, &shares);
+    let mut suppressed = dedup_places(suppressed, &shares);
     crate::finding::sort_and_dedup(&mut findings);
     crate::finding::sort_and_dedup(&mut suppressed);
     let mut summary = Summary::default();
@@ -291,6 +377,7 @@ pub fn merge(inputs: Vec<Parsed>) -> (Vec<Finding>, Vec<Finding>, Summary, u64) 
                 "elapsed_ms",
                 "mb_per_s",
                 "shard",
+                "shard_by",
             ] {
                 obj.remove(k);
             }
@@ -315,6 +402,8 @@ pub fn merge(inputs: Vec<Parsed>) -> (Vec<Finding>, Vec<Finding>, Summary, u64) 
         }
     }
     summary.findings = findings.len() as u64;
+    // Validation results travel on the records; counted again like the findings.
+    summary.validation = crate::validation::count(&findings);
     let fps: HashSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
     summary.unique_secrets = fps.len() as u64;
     summary.elapsed_ms = elapsed;
@@ -351,6 +440,7 @@ const SUMMARY_FIELDS: &[&str] = &[
     "elapsed_ms",
     "mb_per_s",
     "skipped_files",
+    "validation",
 ];
 
 #[cfg(test)]

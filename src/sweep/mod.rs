@@ -6,7 +6,8 @@
 //! - [`shard`]: `--shard K/N`, a stable share of the list;
 //! - [`checkpoint`]: finished repositories on disk, so a killed sweep resumes;
 //! - [`record`]: findings settled to what the report shows, and read back;
-//! - [`merge`]: shard reports joined into one.
+//! - [`merge`]: shard reports joined into one;
+//! - [`validate`]: `--validate` across the sweep, one request per unique credential.
 //!
 //! [`run`] sweeps the repositories on one rayon pool: repositories in parallel, and the
 //! blobs of each in parallel on the same workers. Each repository's history tables live
@@ -24,8 +25,10 @@ pub mod checkpoint;
 pub mod clone;
 pub mod list;
 pub mod merge;
+mod progress;
 pub mod record;
 pub mod shard;
+pub mod validate;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -55,6 +58,8 @@ pub struct SweepOptions {
     pub show_secrets: bool,
     /// Keep suppressed findings for the report (their counts are kept anyway).
     pub keep_suppressed: bool,
+    /// With `--validate`: validates each repository's findings before they are settled.
+    pub validator: Option<std::sync::Arc<validate::SweepValidator>>,
 }
 
 /// Live counters of a sweep, read by a progress display.
@@ -171,6 +176,22 @@ impl SweepOutcome {
         self.outcome.summary.suppressed = self.suppressed_counts.clone();
     }
 
+    /// Readies the outcome for the report: errors escaped for the terminal, and the
+    /// summary told how many repositories were listed before sharding and which shard
+    /// this is (`shard`: `K/N` and what it split, `repo` or `blob`).
+    pub fn label(&mut self, listed: usize, shard: Option<(String, &str)>) {
+        let o = &mut self.outcome;
+        for e in &mut o.errors {
+            *e = crate::report::escape::escape(e).into_owned();
+        }
+        let extra = &mut o.summary.extra;
+        extra.insert("repositories_listed".into(), serde_json::json!(listed));
+        if let Some((k_of_n, by)) = shard {
+            extra.insert("shard".into(), serde_json::json!(k_of_n));
+            extra.insert("shard_by".into(), serde_json::json!(by));
+        }
+    }
+
     fn add(&mut self, entry: RepoEntry, keep_suppressed: bool) {
         let s = &mut self.outcome.summary;
         let c = &entry.counts;
@@ -191,6 +212,18 @@ impl SweepOutcome {
         bump(s, "unique_blobs", c.unique_blobs);
         bump(s, "blobs_scanned", c.blobs_scanned);
         bump(s, "repositories_scanned", 1);
+        if let Some(facts) = &c.share {
+            let all = s
+                .extra
+                .entry(BLOB_SHARES.into())
+                .or_insert_with(|| serde_json::json!({}));
+            if let Some(all) = all.as_object_mut() {
+                all.insert(
+                    entry.repository.clone(),
+                    serde_json::to_value(facts).unwrap_or_default(),
+                );
+            }
+        }
         let bad = |e: serde_json::Error| format!("{}: a stored finding: {e}", entry.repository);
         for v in entry.findings {
             match record::from_json(v) {
@@ -218,6 +251,10 @@ impl SweepOutcome {
         self.failed.push(f);
     }
 }
+
+/// The summary key of a blob-split shard's [`ShareFacts`](git::share::ShareFacts), by
+/// repository: read and removed by `leaksweep merge`.
+pub const BLOB_SHARES: &str = "blob_shares";
 
 fn bump(s: &mut Summary, key: &str, by: u64) {
     let v = s
@@ -278,6 +315,9 @@ fn sweep_one(
         }
     }
     triage.apply(&mut outcome);
+    if let Some(v) = &opts.validator {
+        v.validate(&mut outcome.findings);
+    }
     let s = &outcome.summary;
     let extra = |k: &str| {
         s.extra
@@ -300,6 +340,7 @@ fn sweep_one(
                 ..k.clone()
             })
             .collect(),
+        share: o.share_facts,
     };
     let settle = |mut f: Finding| {
         record::settle(&mut f, opts.show_secrets);

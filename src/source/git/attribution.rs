@@ -89,7 +89,11 @@ pub fn attribute(
         let mut prov = commit.map_or_else(GitProvenance::default, |id| meta.get(id));
         prov.present_at_head = at_head.contains(fp);
         if all_occurrences {
-            g.occurrences.sort_unstable();
+            // By commit, then path name, then line: an order `leaksweep merge` can
+            // rebuild from the shares of a repository split by blob.
+            g.occurrences.sort_unstable_by(|x, y| {
+                (x.0, &a.paths[x.1 as usize], x.2).cmp(&(y.0, &a.paths[y.1 as usize], y.2))
+            });
             g.occurrences.dedup();
             prov.occurrences = g
                 .occurrences

@@ -24,6 +24,7 @@
 //! scan of the changed files' old versions, never of the whole tree.
 
 pub mod attribution;
+pub mod share;
 pub mod staged;
 pub mod walk;
 
@@ -81,6 +82,8 @@ pub struct GitOptions {
     pub max_blob_size: u64,
     /// List every (commit, path) that holds each secret.
     pub all_occurrences: bool,
+    /// Scan only this share of the blobs (every commit is still walked).
+    pub blob_share: Option<share::BlobShare>,
 }
 
 impl Default for GitOptions {
@@ -89,6 +92,7 @@ impl Default for GitOptions {
             threads: 0,
             max_blob_size: DEFAULT_MAX_BLOB_SIZE,
             all_occurrences: false,
+            blob_share: None,
         }
     }
 }
@@ -119,6 +123,8 @@ pub struct GitOutcome {
     pub problems: Vec<ObjectProblem>,
     /// Things the user should know (shallow clone, submodules, LFS pointers), one line each.
     pub notes: Vec<String>,
+    /// With a blob share: what `leaksweep merge` needs to attribute as one run does.
+    pub share_facts: Option<share::ShareFacts>,
 }
 
 /// Opens the repository at `path` (a work tree, a directory inside one, a `.git`
@@ -623,11 +629,14 @@ pub fn sweep_on(
         }
     });
     tables.intros.sort_unstable();
+    // Scan every unique blob once (with a share: the blobs of this share).
+    let owned: Vec<u32> = (0..tables.blob_ids.len())
+        .filter(|&b| opts.blob_share.map_or(true, |s| s.owns(tables.blob_ids[b])))
+        .map(idx)
+        .collect();
     progress
         .blobs_total
-        .store(tables.blob_ids.len() as u64, Ordering::Relaxed);
-
-    // Scan every unique blob once.
+        .store(owned.len() as u64, Ordering::Relaxed);
     let job = ScanJob {
         ctx,
         pool: &pool,
@@ -635,21 +644,24 @@ pub fn sweep_on(
         progress,
         on_skip,
     };
-    let to_scan: Vec<(Oid, String)> = tables
-        .blob_ids
+    let to_scan: Vec<(Oid, String)> = owned
         .iter()
-        .zip(&tables.first_path)
-        .map(|(oid, p)| {
+        .map(|&b| {
             let path = tables
-                .paths
-                .get(*p as usize)
+                .first_path
+                .get(b as usize)
+                .and_then(|p| tables.paths.get(*p as usize))
                 .map(|p| String::from_utf8_lossy(p).into_owned())
                 .unwrap_or_default();
-            (*oid, path)
+            (tables.blob_ids[b as usize], path)
         })
         .collect();
-    let (blob_findings, mut totals) = thread_pool.install(|| job.run(&to_scan));
+    let (mut blob_findings, mut totals) = thread_pool.install(|| job.run(&to_scan));
     drop(to_scan);
+    // Positions in the scan list back to blob indices (the same when nothing is shared).
+    for (i, _) in &mut blob_findings {
+        *i = owned[*i as usize];
+    }
 
     // Range scans: secrets already in the files the range changed are not new.
     let mut before_fps: HashSet<String> = HashSet::new();
@@ -729,6 +741,9 @@ pub fn sweep_on(
         opts.all_occurrences,
     );
     out.findings = attributed;
+    if opts.blob_share.is_some() {
+        out.share_facts = Some(share_facts(&out.findings, &commit_ids, at_head));
+    }
 
     // Counters and notes.
     let s = &mut out.summary;
@@ -757,10 +772,8 @@ pub fn sweep_on(
     let extra = &mut s.extra;
     extra.insert("commits_walked".into(), serde_json::json!(commits.len()));
     extra.insert("blobs_scanned".into(), serde_json::json!(totals.scanned));
-    extra.insert(
-        "unique_blobs".into(),
-        serde_json::json!(tables.blob_ids.len()),
-    );
+    // With a share, the blobs of this share: summed over the shares, the whole.
+    extra.insert("unique_blobs".into(), serde_json::json!(owned.len()));
     extra.insert("blobs_skipped".into(), serde_json::json!(blobs_skipped));
     extra.insert("shallow".into(), serde_json::json!(shallow));
     if want_before {
@@ -796,4 +809,28 @@ pub fn sweep_on(
     }
     out.problems = problems;
     Ok(out)
+}
+
+/// The walk ranks of the commits `findings` name and the fingerprints at HEAD, for a
+/// share's report (see [`share`]).
+fn share_facts(
+    findings: &[Finding],
+    commits: &[Oid],
+    at_head: HashSet<String>,
+) -> share::ShareFacts {
+    let mut named: HashSet<&str> = HashSet::new();
+    for g in findings.iter().filter_map(|f| f.git.as_ref()) {
+        named.insert(&g.commit);
+        named.extend(g.occurrences.iter().map(|o| o.commit.as_str()));
+    }
+    let mut facts = share::ShareFacts::default();
+    for (rank, id) in commits.iter().enumerate() {
+        let id = id.to_string();
+        if named.contains(id.as_str()) {
+            facts.ranks.insert(id, idx(rank));
+        }
+    }
+    facts.head = at_head.into_iter().collect();
+    facts.head.sort();
+    facts
 }
