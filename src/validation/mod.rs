@@ -21,6 +21,7 @@ pub mod cache;
 pub mod client;
 pub mod context;
 pub mod providers;
+pub mod recheck;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
