@@ -12,10 +12,14 @@
 //!    rate limits ([`client::Limiter`]); a 429 pauses that provider for its
 //!    `Retry-After` (bounded) and is retried a bounded number of times.
 //!
-//! Safety: a credential goes only to its provider's fixed `https://` host (the table) or
-//! to the endpoint the user configured for that provider. No URL is ever taken from the
-//! scanned text: rules whose credential sits in a URL stay `unknown`. Messages name
-//! requests by their path template, and provider text is scrubbed of the credential.
+//! Safety: a credential goes only to its provider's fixed `https://` host (the table), to
+//! the endpoint the user configured for that provider, or to a host named next to it in
+//! the scanned text that the user allow-listed (`--validate-allow-host`; [`context`]
+//! parses the text around the finding, kept by the scanner with `--validate`). Any other
+//! host from the scanned text is never contacted: those findings stay `unknown`. Messages
+//! name requests by their path template, and provider text is scrubbed of the credential.
+//!
+//! After a rotation, [`recheck`] asks again about the old values.
 
 pub mod cache;
 pub mod client;

@@ -744,8 +744,8 @@ pub static PROVIDERS: &[Provider] = &[
         "self-hosted",
         "Credential in a connection string",
         HOST_FROM_TEXT,
-        "no validator: checking it needs the service's own protocol client (database, broker, \
-         cache), and its host comes from the scanned text",
+        "checking it needs the service's own protocol client (database, broker, cache), not \
+         an HTTP request, and its host comes from the scanned text",
     ),
 ];
 
