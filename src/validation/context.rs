@@ -199,6 +199,36 @@ pub fn userinfo_url(text: &[u8], secret: &[u8]) -> Option<(String, Origin)> {
     None
 }
 
+/// Decodes `%XX` escapes (URL user info is percent-encoded: `p%40ss` is `p@ss`); a `%`
+/// not followed by two hex digits stays as it is.
+pub fn percent_decode(s: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        match (
+            s[i],
+            s.get(i + 1).copied().and_then(hex),
+            s.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push(h << 4 | l);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Every `http(s)://` origin written in `text` (without user info), in order, once each.
 pub fn origins(text: &[u8]) -> Vec<Origin> {
     let text = String::from_utf8_lossy(text);
@@ -367,6 +397,7 @@ mod tests {
         )
         .is_none());
         assert!(userinfo_url(b"pw Hv7Kp2Qx9Lm4Rt6W", b"Hv7Kp2Qx9Lm4Rt6W").is_none());
+        assert_eq!(percent_decode(b"p%40ss%2f%zz%4"), b"p@ss/%zz%4");
     }
 
     #[test]

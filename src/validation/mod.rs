@@ -233,6 +233,27 @@ impl Validator {
             } else {
                 None
             };
+            if hood.is_none() && providers::wants_neighbourhood(&f.rule_id) {
+                // The scanner kept no text for it (its cap was reached, or the finding
+                // did not come from a scan): say so rather than blame the text.
+                let on_disk = f.git.is_none() && f.path != "<stdin>";
+                let needs = match p.check {
+                    Check::Http(_) => false,
+                    Check::GcpServiceAccount => !on_disk,
+                    _ => true,
+                };
+                if needs {
+                    notes[i] = Some(Validation::new(
+                        Status::Unknown,
+                        p.id,
+                        "the text around this finding is not available (a scan keeps it for \
+                         up to 20,000 findings; a rotation re-reads the value alone); not \
+                         checked",
+                        &at,
+                    ));
+                    continue;
+                }
+            }
             let hood_text = hood.as_ref().map_or(&[][..], Secret::expose);
             let mut base: Option<String> = None;
             let mut aux = String::new();
@@ -1074,13 +1095,21 @@ fn gcp_key_text(text: &[u8], f: &Finding) -> Option<(Secret, Secret)> {
 fn basic_url_call(base: &str, job: &Job, with_auth: bool) -> Call {
     let mut headers = Vec::new();
     if with_auth {
-        let user = job.b.as_ref().map(text).unwrap_or_default();
-        let mut raw = format!("{user}:{}", text(&job.a));
+        // User info is percent-encoded in a URL; basic auth carries it decoded.
+        let mut raw = job
+            .b
+            .as_ref()
+            .map(|u| context::percent_decode(u.expose()))
+            .unwrap_or_default();
+        raw.push(b':');
+        let mut pw = context::percent_decode(job.a.expose());
+        raw.extend_from_slice(&pw);
+        pw.zeroize();
         headers.push((
             "Authorization".to_string(),
             format!(
                 "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(raw.as_bytes())
+                base64::engine::general_purpose::STANDARD.encode(&raw)
             ),
         ));
         raw.zeroize();
