@@ -22,15 +22,16 @@ use super::Finding;
 /// Lines kept on each side of the finding.
 const LINES: usize = 12;
 /// Bytes kept on each side of the finding, at most (a minified file is one long line).
-const BYTES: usize = 6 * 1024;
-/// Windows kept at most per run; later findings get none (and say so when validated).
-const MAX_ENTRIES: usize = 20_000;
+const BYTES: usize = 4 * 1024;
+/// Windows kept at most per run (at most 80 MiB); later findings get none (and say so
+/// when validated).
+const MAX_ENTRIES: usize = 10_000;
 
 type Key = (u64, String);
 
 /// Windows of text around findings, filled by the scanner, read by the validator.
 pub struct Neighbourhoods {
-    wanted: fn(&str) -> bool,
+    wanted: Box<dyn Fn(&str) -> bool + Send + Sync>,
     map: Mutex<HashMap<Key, Secret>>,
 }
 
@@ -44,9 +45,9 @@ impl std::fmt::Debug for Neighbourhoods {
 
 impl Neighbourhoods {
     /// A store that keeps windows for the rules `wanted` accepts.
-    pub fn new(wanted: fn(&str) -> bool) -> Neighbourhoods {
+    pub fn new(wanted: impl Fn(&str) -> bool + Send + Sync + 'static) -> Neighbourhoods {
         Neighbourhoods {
-            wanted,
+            wanted: Box::new(wanted),
             map: Mutex::new(HashMap::new()),
         }
     }

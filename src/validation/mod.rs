@@ -175,6 +175,7 @@ pub struct Validator {
 impl Validator {
     /// A validator; `cache`, if given, is read and filled.
     pub fn new(settings: Settings, cache: Option<Cache>) -> Validator {
+        let allow_any = !settings.allow_hosts.is_empty();
         Validator {
             client: Client::new(settings.timeout),
             limiters: Limiters::new(settings.concurrency, settings.rate),
@@ -182,9 +183,9 @@ impl Validator {
             cache: Mutex::new(cache),
             done: Mutex::new(HashMap::new()),
             stats: Mutex::new(Stats::default()),
-            neighbourhoods: std::sync::Arc::new(Neighbourhoods::new(
-                providers::wants_neighbourhood,
-            )),
+            neighbourhoods: std::sync::Arc::new(Neighbourhoods::new(move |rule: &str| {
+                providers::wants_neighbourhood(rule, allow_any)
+            })),
         }
     }
 
@@ -228,12 +229,13 @@ impl Validator {
             let Some(p) = providers::for_rule(&f.rule_id) else {
                 continue;
             };
-            let hood = if providers::wants_neighbourhood(&f.rule_id) {
+            let wants = self.neighbourhoods.wants(&f.rule_id);
+            let hood = if wants {
                 self.neighbourhoods.get(f)
             } else {
                 None
             };
-            if hood.is_none() && providers::wants_neighbourhood(&f.rule_id) {
+            if hood.is_none() && wants {
                 // The scanner kept no text for it (its cap was reached, or the finding
                 // did not come from a scan): say so rather than blame the text.
                 let on_disk = f.git.is_none() && f.path != "<stdin>";
@@ -247,7 +249,7 @@ impl Validator {
                         Status::Unknown,
                         p.id,
                         "the text around this finding is not available (a scan keeps it for \
-                         up to 20,000 findings; a rotation re-reads the value alone); not \
+                         up to 10,000 findings; a rotation re-reads the value alone); not \
                          checked",
                         &at,
                     ));

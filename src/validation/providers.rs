@@ -766,13 +766,15 @@ pub fn self_hosted(id: &str) -> Option<&'static str> {
 }
 
 /// Whether the validation of `rule_id` reads the text around the finding: the URL of a
-/// password, a self-hosted server's URL, Azure ids, a service-account key's fields.
-pub fn wants_neighbourhood(rule_id: &str) -> bool {
+/// password, a self-hosted server's URL, Azure ids, a service-account key's fields. A
+/// provider with a fixed host (GitHub, GitLab) reads it only when some host is
+/// allow-listed (`allow_hosts`): otherwise its request goes to the fixed host anyway.
+pub fn wants_neighbourhood(rule_id: &str, allow_hosts: bool) -> bool {
     for_rule(rule_id).is_some_and(|p| {
         matches!(
             p.check,
             Check::BasicAuthUrl | Check::AzureClientCredentials | Check::GcpServiceAccount
-        ) || self_hosted(p.id).is_some()
+        ) || (self_hosted(p.id).is_some() && (allow_hosts || p.base.is_none()))
     })
 }
 
