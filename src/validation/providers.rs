@@ -128,7 +128,8 @@ pub struct Provider {
     /// Rule ids it covers.
     pub rules: &'static [&'static str],
     /// Fixed API base URL (`https://`), or `None` when each user has their own host
-    /// (Vault, Shopify): then only a configured endpoint is used.
+    /// (Vault, Shopify, Grafana): then only a configured endpoint or an allow-listed
+    /// server named next to the credential is used.
     pub base: Option<&'static str>,
     /// The request.
     pub check: Check,
@@ -386,6 +387,19 @@ pub static PROVIDERS: &[Provider] = &[
             scopes_pointer: Some("/data/policies"),
             details: &[("ttl", "/data/ttl"), ("expire_time", "/data/expire_time")],
             ..get("/v1/auth/token/lookup-self", Auth::Header("X-Vault-Token"))
+        }),
+        pair: None,
+    },
+    Provider {
+        id: "grafana",
+        name: "Grafana service account token",
+        rules: &["grafana-service-account-token", "grafana-api-key-legacy"],
+        // Each Grafana is its own server (on premises or https://STACK.grafana.net).
+        base: None,
+        check: Check::Http(HttpSpec {
+            identity: &["/name"],
+            details: &[("org id", "/id")],
+            ..get("/api/org", Auth::Bearer)
         }),
         pair: None,
     },
@@ -758,6 +772,7 @@ pub const SELF_HOSTED: &[(&str, &str)] = &[
     ("gitlab", ""),
     ("vault", ""),
     ("shopify", ""),
+    ("grafana", ""),
 ];
 
 /// The API prefix of a self-hostable provider (see [`SELF_HOSTED`]).

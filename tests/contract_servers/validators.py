@@ -105,6 +105,8 @@ C = {
     "vault": ("GET", "/v1/auth/token/lookup-self", ("header", "X-Vault-Token"), {}, None,
               ok(lambda i: {"data": {"display_name": i, "policies": ["default", "app"], "ttl": 3600}}),
               denied(403, {"errors": ["permission denied"]})),
+    "grafana": ("GET", "/api/org", ("bearer",), {}, None, ok(lambda i: {"id": 1, "name": i}),
+                denied(401, {"message": "Unauthorized"})),
     "heroku": ("GET", "/account", ("bearer",), {"Accept": "application/vnd.heroku+json; version=3"}, None,
                ok(lambda i: {"email": i}), denied(401, {"id": "unauthorized"})),
     "digitalocean": ("GET", "/v2/account", ("bearer",), {}, None,
