@@ -449,3 +449,108 @@ backend = "aws"
     assert!(!d.join(".leaksweep").exists());
     assert_output_clean("bad config", &out, &[&pw]);
 }
+
+/// A token with the policies of `default`, valid for an hour.
+fn new_token(addr: &str, root: &str) -> String {
+    let (s, v) = vault_call(
+        addr,
+        root,
+        "POST",
+        "auth/token/create",
+        Some(json!({"policies": ["default"], "ttl": "1h"})),
+    );
+    assert_eq!(s, 200, "{v}");
+    v["auth"]["client_token"].as_str().unwrap().to_string()
+}
+
+/// After `rotate --execute --validate`, the old value is validated again at the
+/// provider (here OpenBao's lookup-self) and the report says it plainly: a revoked token
+/// "no longer works"; a token whose stored copy got a new version "still works", because
+/// a new version in a store does not revoke the credential.
+#[test]
+#[ignore = "needs an OpenBao/Vault dev server (see TESTING.md)"]
+fn vault_old_values_are_validated_again_after_rotation() {
+    let (addr, root) = vault();
+    let endpoint = format!("vault={addr}");
+    let recheck = ["--validate", "--validate-endpoint", endpoint.as_str()];
+
+    // Revoked by the rotation: no longer works (text report).
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let revoked = new_token(&addr, &root);
+    fs::write(d.join(".env"), format!("VAULT_TOKEN={revoked}\n")).unwrap();
+    config(
+        d,
+        &addr,
+        "none",
+        "[[rotation.route]]\nrules = [\"vault-service-token\", \"vault-legacy-token\"]\nbackend = \"bao\"\naction = \"revoke\"\n",
+    );
+    scan_to_report(d, ".env", "report.json", &[]);
+    let mut args = vec!["report.json", "--execute", "--yes"];
+    args.extend(recheck);
+    let gone = rotate(d, &args, &root);
+    assert_exit(&gone, 0);
+    let text = stdout(&gone);
+    assert!(text.contains("revoked "), "{text}");
+    assert!(text.contains("old values (validated again):"), "{text}");
+    assert!(text.contains("token): old value no longer works"), "{text}");
+    assert_output_clean("revoke", &gone, &[&revoked]);
+
+    // A new version of the stored copy: the old token still works (JSON report).
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let seed = run_seed();
+    let prefix = format!("lsw-{seed:x}");
+    let kept = new_token(&addr, &root);
+    put(
+        &addr,
+        &root,
+        &format!("{prefix}/ci"),
+        &json!({"token": kept}),
+    );
+    fs::write(d.join(".env"), format!("VAULT_TOKEN={kept}\n")).unwrap();
+    config(
+        d,
+        &addr,
+        &prefix,
+        "[[rotation.route]]\nrules = [\"vault-service-token\", \"vault-legacy-token\"]\nbackend = \"bao\"\npolicy = { length = 40, charset = \"alnum\" }\n",
+    );
+    scan_to_report(d, ".env", "report.json", &[]);
+    let mut args = vec!["report.json", "--execute", "--yes", "-f", "json"];
+    args.extend(recheck);
+    let still = rotate(d, &args, &root);
+    assert_exit(&still, 0);
+    let doc: Value = serde_json::from_str(&stdout(&still)).expect("JSON report");
+    let old = doc["old_values"].as_array().expect("old_values");
+    assert_eq!(old.len(), 1, "{doc}");
+    assert_eq!(old[0]["verdict"], "still_works", "{doc}");
+    assert_eq!(
+        old[0]["message"],
+        "old value still works: revoke it at the provider"
+    );
+    assert_eq!(old[0]["validation"]["status"], "live");
+    assert_eq!(old[0]["validation"]["scopes"], json!(["default"]));
+    assert_eq!(current(&addr, &root, &format!("{prefix}/ci")).0, 2);
+    assert_output_clean("rotate", &still, &[&kept]);
+
+    // Without --execute nothing is validated again (nothing was rotated).
+    let dry = rotate(
+        d,
+        &[
+            "report.json",
+            "--validate",
+            "--validate-endpoint",
+            &endpoint,
+        ],
+        &root,
+    );
+    assert_exit(&dry, 0);
+    assert!(!stdout(&dry).contains("old value"), "{}", stdout(&dry));
+    // A cache would answer with the value's state before the rotation: refused.
+    let cached = rotate(
+        d,
+        &["report.json", "--validate", "--validate-cache", "c.json"],
+        &root,
+    );
+    assert_exit(&cached, 2);
+}

@@ -109,6 +109,9 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
     )?;
     args.limits.apply(&mut prep.ctx)?;
     let validator = args.validate.validator(&prep.project, &prep.ctx.salt)?;
+    prep.ctx.neighbourhoods = validator
+        .as_ref()
+        .map(crate::validation::Validator::neighbourhoods);
     let mut output = args.output.clone();
     common::apply_output_defaults(&mut output, &prep.project.config.config.scan);
     let args = &GitArgs {

@@ -89,6 +89,10 @@ pub struct RotateArgs {
     /// Act only on findings the report marks live (a report written with `--validate`).
     #[arg(long, conflicts_with = "scan")]
     pub only_live: bool,
+    /// With --execute: validate each old value again after the run and say whether it
+    /// still works at the provider (a new version in a store does not revoke it).
+    #[command(flatten)]
+    pub validate: super::validate::ValidateArgs,
 }
 
 /// The fields of a reported finding that rotate needs (the JSON contract, version 1).
@@ -331,6 +335,7 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
     let loaded = load_config(args)?;
     // Every backend is checked before anything is read, written or logged.
     let backends = build_backends(&loaded).map_err(anyhow::Error::msg)?;
+    let validator = recheck_validator(args)?;
     let engine = common::build_engine(common::load_rules(&args.rules)?)?;
     let mut ctx = ScanContext::new(engine);
     let (leaks, warnings) = match &args.report {
@@ -445,6 +450,10 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
     }
     let results = runner.execute(&leaks, &items, dry_run);
     let all: Vec<&ItemReport> = notes.iter().chain(results.iter()).collect();
+    let old_values = match (&validator, dry_run) {
+        (Some(v), false) => recheck_old_values(v, &leaks, &results),
+        _ => Vec::new(),
+    };
     match args.format {
         RotateFormat::Text => {
             let mut out = io::stdout().lock();
@@ -454,6 +463,18 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
             for r in &all {
                 writeln!(out, "  {}", escape_text(&text_line(r)))?;
             }
+            if !old_values.is_empty() {
+                writeln!(out, "old values (validated again):")?;
+            }
+            for o in &old_values {
+                writeln!(
+                    out,
+                    "  {} ({}): {}",
+                    escape(&o.fingerprint),
+                    escape(&o.rule),
+                    escape_text(&o.message)
+                )?;
+            }
             out.flush()?;
         }
         RotateFormat::Json => {
@@ -462,6 +483,7 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
                 "mode": if dry_run { "dry-run" } else { "execute" },
                 "plan": planned,
                 "results": all,
+                "old_values": old_values,
                 "audit_log": runner.audit_path(),
                 "state_file": runner.state_path(),
                 "skipped": warnings,
@@ -511,6 +533,59 @@ pub fn run(args: &RotateArgs) -> anyhow::Result<i32> {
         return Ok(EXIT_NOT_ROTATED);
     }
     Ok(if failed > 0 { EXIT_ERROR } else { EXIT_CLEAN })
+}
+
+/// The validator of `rotate --validate`, checked (endpoints, allow-list) before anything
+/// is read or written. Flags that filter a scan report do not apply here, and a results
+/// cache would answer with the value's state before the rotation: both are refused.
+fn recheck_validator(args: &RotateArgs) -> anyhow::Result<Option<crate::validation::Validator>> {
+    let a = &args.validate;
+    if !a.validate {
+        return Ok(None);
+    }
+    if !a.results.is_empty() || a.fail_on != super::validate::FailOn::Any {
+        bail!("--results and --fail-on filter scan reports; rotate does not take them");
+    }
+    if a.cache.is_some() {
+        bail!(
+            "--validate-cache: rotate asks the provider again after rotating; a cached \
+             result would describe the value before it"
+        );
+    }
+    let project = common::load_project(&common::ConfigArgs::default(), Path::new("."))?;
+    a.validator(&project, crate::finding::fingerprint::DEFAULT_SALT)
+}
+
+/// Validates again each leaked value a rotation or revocation acted on in this run.
+fn recheck_old_values(
+    v: &crate::validation::Validator,
+    leaks: &[Leak],
+    results: &[ItemReport],
+) -> Vec<crate::validation::recheck::OldValue> {
+    use crate::validation::recheck::{recheck, Old};
+    let acted = |l: &Leak| {
+        results.iter().any(|r| {
+            r.fingerprint == l.fingerprint
+                && matches!(
+                    r.status,
+                    "rotated" | "revoked" | "already_done" | "already_applied"
+                )
+        })
+    };
+    let old: Vec<Old<'_>> = leaks
+        .iter()
+        .filter(|l| acted(l))
+        .map(|l| Old {
+            fingerprint: &l.fingerprint,
+            rule_id: &l.rule_id,
+            path: l.paths.first().map_or("", String::as_str),
+            secret: &l.secret,
+        })
+        .collect();
+    if old.is_empty() {
+        return Vec::new();
+    }
+    recheck(v, &old)
 }
 
 fn print_located(args: &RotateArgs, located: &[Located]) -> anyhow::Result<()> {

@@ -61,6 +61,9 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<i32> {
     common::apply_output_defaults(&mut args.output, defaults);
     args.logs.apply(&mut prep.ctx);
     let validator = args.validate.validator(&prep.project, &prep.ctx.salt)?;
+    prep.ctx.neighbourhoods = validator
+        .as_ref()
+        .map(crate::validation::Validator::neighbourhoods);
     if let Some(file) = &args.logs.tail {
         let opts = super::follow::FollowArgs {
             from_end: args.logs.from_end,

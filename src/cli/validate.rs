@@ -13,6 +13,7 @@ use clap::{Args, ValueEnum};
 use crate::finding::validation::Status;
 use crate::pipeline::ScanOutcome;
 use crate::validation::cache::{self, Cache};
+use crate::validation::context::AllowHost;
 use crate::validation::{check_endpoint, Settings, Validator};
 
 use super::common::Project;
@@ -44,6 +45,16 @@ pub struct ValidateArgs {
         requires = "validate"
     )]
     pub endpoints: Vec<String>,
+    /// Allow credentials found next to a URL of HOST (or HOST:PORT) to be checked there:
+    /// a password in https://user:pass@HOST/, a self-managed GitLab, GitHub Enterprise,
+    /// Vault or Shopify URL next to its token; repeatable. Without it, a host taken from
+    /// the scanned text is never contacted.
+    #[arg(
+        long = "validate-allow-host",
+        value_name = "HOST[:PORT]",
+        requires = "validate"
+    )]
+    pub allow_hosts: Vec<String>,
     /// Keep results in FILE (mode 0600; no secrets, keyed by salted fingerprints) and
     /// reuse those younger than --validate-cache-ttl.
     #[arg(long = "validate-cache", value_name = "FILE", requires = "validate")]
@@ -124,7 +135,21 @@ impl ValidateArgs {
             check_endpoint(id, url).map_err(|m| anyhow::anyhow!("--validate-endpoint: {m}"))?;
             endpoints.insert(id.to_string(), url.to_string());
         }
+        let mut allow_hosts = Vec::new();
+        for h in &cfg.config.validation.allow_hosts {
+            allow_hosts.push(
+                AllowHost::parse(h).map_err(|e| {
+                    anyhow::anyhow!("{}: [validation] allow_hosts: {e}", cfg.name())
+                })?,
+            );
+        }
+        for h in &self.allow_hosts {
+            allow_hosts.push(
+                AllowHost::parse(h).map_err(|e| anyhow::anyhow!("--validate-allow-host: {e}"))?,
+            );
+        }
         let settings = Settings {
+            allow_hosts,
             endpoints,
             timeout: secs("--validate-timeout", self.timeout)?.max(Duration::from_millis(10)),
             retries: self.retries.min(10),

@@ -5,6 +5,7 @@
 
 pub mod fingerprint;
 pub mod inline;
+pub mod neighbourhood;
 pub mod validation;
 
 use std::collections::BTreeMap;

@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use crate::decode::{self, DecodeOptions, DecodedMatch};
 use crate::engine::allow::AllowInput;
 use crate::engine::{Engine, Match, Scratch, MAX_MATCH_SPAN};
+use crate::finding::neighbourhood::Neighbourhoods;
 use crate::finding::{fingerprint, inline, Finding, Skipped, SuppressReason};
 use crate::secret::Secret;
 
@@ -106,6 +107,8 @@ pub struct ScanContext {
     /// (reasons [`REASON_FINDINGS_CAPPED`], [`REASON_TIMEOUT`]); the command that ran the
     /// scan takes them with [`ScanContext::take_limit_hits`] into its summary.
     pub limit_hits: Arc<Mutex<Vec<Skipped>>>,
+    /// With `--validate`: where the text around findings that need it is kept.
+    pub neighbourhoods: Option<Arc<Neighbourhoods>>,
 }
 
 impl ScanContext {
@@ -120,6 +123,7 @@ impl ScanContext {
             decode: DecodeOptions::default(),
             limits: Limits::default(),
             limit_hits: Arc::default(),
+            neighbourhoods: None,
         }
     }
 
@@ -289,6 +293,15 @@ pub fn scan_chunk(
         } else {
             None
         };
+        let fingerprint = fingerprint::fingerprint(&ctx.salt, &rule.spec.id, secret);
+        let offset = base.offset + m.secret_start as u64;
+        if let Some(n) = ctx
+            .neighbourhoods
+            .as_ref()
+            .filter(|n| n.wants(&rule.spec.id))
+        {
+            n.keep(offset, &fingerprint, hay, m.secret_start, m.secret_end);
+        }
         out.push(Finding {
             rule_id: rule.spec.id.clone(),
             rule_name: rule.spec.name.clone(),
@@ -298,9 +311,9 @@ pub fn scan_chunk(
             column,
             end_line: base.line + end_line + 1,
             end_column,
-            offset: base.offset + m.secret_start as u64,
+            offset,
             secret: Secret::new(secret.to_vec()),
-            fingerprint: fingerprint::fingerprint(&ctx.salt, &rule.spec.id, secret),
+            fingerprint,
             entropy: m.entropy,
             decoded: dec.map(|d| d.how.clone()),
             file_type: rule.spec.file_type.clone(),

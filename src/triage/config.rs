@@ -45,6 +45,9 @@
 //! stopwords = []                    # the secret contains one of these words
 //! condition = "or"                  # or | and
 //!
+//! [validation]
+//! allow_hosts = ["gitlab.corp.example"] # with --validate: hosts named next to a credential that may be asked
+//!
 //! [validation.endpoints]            # with --validate: base URL per provider id (docs/validation.md)
 //! github = "https://ghe.example.com/api/v3"
 //! ```
@@ -119,12 +122,16 @@ pub struct ValidationSection {
     /// command line's `--validate-endpoint` wins.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub endpoints: BTreeMap<String, String>,
+    /// Hosts (`HOST` or `HOST:PORT`) that credentials found next to their URL may be
+    /// sent to (`--validate-allow-host` adds to them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_hosts: Vec<String>,
 }
 
 impl ValidationSection {
     /// True when nothing is configured (the section is left out of `config print`).
     pub fn is_empty(&self) -> bool {
-        self.endpoints.is_empty()
+        self.endpoints.is_empty() && self.allow_hosts.is_empty()
     }
 }
 

@@ -12,14 +12,20 @@
 //!    rate limits ([`client::Limiter`]); a 429 pauses that provider for its
 //!    `Retry-After` (bounded) and is retried a bounded number of times.
 //!
-//! Safety: a credential goes only to its provider's fixed `https://` host (the table) or
-//! to the endpoint the user configured for that provider. No URL is ever taken from the
-//! scanned text: rules whose credential sits in a URL stay `unknown`. Messages name
-//! requests by their path template, and provider text is scrubbed of the credential.
+//! Safety: a credential goes only to its provider's fixed `https://` host (the table), to
+//! the endpoint the user configured for that provider, or to a host named next to it in
+//! the scanned text that the user allow-listed (`--validate-allow-host`; [`context`]
+//! parses the text around the finding, kept by the scanner with `--validate`). Any other
+//! host from the scanned text is never contacted: those findings stay `unknown`. Messages
+//! name requests by their path template, and provider text is scrubbed of the credential.
+//!
+//! After a rotation, [`recheck`] asks again about the old values.
 
 pub mod cache;
 pub mod client;
+pub mod context;
 pub mod providers;
+pub mod recheck;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,6 +37,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
 use crate::civil::Utc;
+use crate::finding::neighbourhood::Neighbourhoods;
 pub use crate::finding::validation::{Status, Validation};
 use crate::finding::Finding;
 use crate::net::http::Req;
@@ -41,6 +48,7 @@ use crate::secret::Secret;
 
 use cache::Cache;
 use client::{Answer, Call, Client, Limiters};
+use context::{AllowHost, Origin};
 use providers::{Auth, Check, HttpSpec, Provider};
 
 /// Settings of a validation run.
@@ -62,6 +70,9 @@ pub struct Settings {
     pub workers: usize,
     /// Salt of the cache keys (the project's fingerprint salt).
     pub salt: Vec<u8>,
+    /// Hosts the user allows credentials to be sent to although their address came from
+    /// the scanned text (`--validate-allow-host`, `[validation] allow_hosts`).
+    pub allow_hosts: Vec<AllowHost>,
 }
 
 impl Default for Settings {
@@ -75,6 +86,7 @@ impl Default for Settings {
             rate: 20.0,
             workers: 16,
             salt: crate::finding::fingerprint::DEFAULT_SALT.to_vec(),
+            allow_hosts: Vec::new(),
         }
     }
 }
@@ -90,6 +102,12 @@ pub fn check_endpoint(provider: &str, url: &str) -> Result<(), String> {
     };
     if let Check::None(why) = p.check {
         return Err(format!("provider {provider:?} makes no request ({why})"));
+    }
+    if let Check::BasicAuthUrl = p.check {
+        return Err(format!(
+            "provider {provider:?} takes its host from the URL the password is in: allow that \
+             host with --validate-allow-host HOST instead"
+        ));
     }
     let rest = url
         .strip_prefix("https://")
@@ -129,8 +147,11 @@ struct Job {
     spec: Which,
     a: Secret,
     b: Option<Secret>,
-    /// The finding's own value when the credential was read around it (the GCP key id).
-    key_id: String,
+    /// A public part read around the credential: the GCP key id (the finding's own
+    /// value), the Azure tenant id.
+    aux: String,
+    /// The base URL when it came from an allow-listed host next to the credential.
+    base: Option<String>,
     cache_key: String,
 }
 
@@ -149,11 +170,13 @@ pub struct Validator {
     cache: Mutex<Option<Cache>>,
     done: Mutex<HashMap<[u8; 32], Validation>>,
     stats: Mutex<Stats>,
+    neighbourhoods: std::sync::Arc<Neighbourhoods>,
 }
 
 impl Validator {
     /// A validator; `cache`, if given, is read and filled.
     pub fn new(settings: Settings, cache: Option<Cache>) -> Validator {
+        let allow_any = !settings.allow_hosts.is_empty();
         Validator {
             client: Client::new(settings.timeout),
             limiters: Limiters::new(settings.concurrency, settings.rate),
@@ -161,7 +184,20 @@ impl Validator {
             cache: Mutex::new(cache),
             done: Mutex::new(HashMap::new()),
             stats: Mutex::new(Stats::default()),
+            neighbourhoods: std::sync::Arc::new(Neighbourhoods::new(move |rule: &str| {
+                providers::wants_neighbourhood(rule, allow_any)
+            })),
         }
+    }
+
+    /// Where the scanner keeps the text around findings this run reads (set it as the
+    /// scan context's `neighbourhoods` before scanning).
+    pub fn neighbourhoods(&self) -> std::sync::Arc<Neighbourhoods> {
+        std::sync::Arc::clone(&self.neighbourhoods)
+    }
+
+    fn allowed(&self, o: &Origin) -> bool {
+        self.settings.allow_hosts.iter().any(|a| a.allows(o))
     }
 
     /// Counters so far.
@@ -187,21 +223,110 @@ impl Validator {
         let mut job_of: HashMap<[u8; 32], usize> = HashMap::new();
         let mut assign: Vec<Option<[u8; 32]>> = vec![None; findings.len()];
         let partners = pair_up(findings);
+        // Findings that made no request for a reason only this run knows (a host not
+        // allow-listed, ids not found next to the secret).
+        let mut notes: Vec<Option<Validation>> = vec![None; findings.len()];
         for (i, f) in findings.iter().enumerate() {
             let Some(p) = providers::for_rule(&f.rule_id) else {
                 continue;
             };
-            let key_file;
+            let wants = self.neighbourhoods.wants(&f.rule_id);
+            let hood = if wants {
+                self.neighbourhoods.get(f)
+            } else {
+                None
+            };
+            if hood.is_none() && wants {
+                // The scanner kept no text for it (its cap was reached, or the finding
+                // did not come from a scan): say so rather than blame the text.
+                let on_disk = f.git.is_none() && f.path != "<stdin>";
+                let needs = match p.check {
+                    Check::Http(_) => false,
+                    Check::GcpServiceAccount => !on_disk,
+                    _ => true,
+                };
+                if needs {
+                    notes[i] = Some(Validation::new(
+                        Status::Unknown,
+                        p.id,
+                        "the text around this finding is not available (a scan keeps it for \
+                         up to 10,000 findings; a rotation re-reads the value alone); not \
+                         checked",
+                        &at,
+                    ));
+                    continue;
+                }
+            }
+            let hood_text = hood.as_ref().map_or(&[][..], Secret::expose);
+            let mut base: Option<String> = None;
+            let mut aux = String::new();
+            let held_a: Secret;
+            let held_b: Secret;
             let (which, a, b) = match (&p.check, p.pair) {
                 (Check::None(_), _) => continue,
-                (Check::GcpServiceAccount, _) => match gcp_key_file(f) {
-                    Some((pem, email)) => {
-                        key_file = (pem, email);
-                        (Which::Main, &key_file.0, Some(&key_file.1))
+                (Check::GcpServiceAccount, _) => {
+                    match gcp_key_file(f).or_else(|| gcp_key_text(hood_text, f)) {
+                        Some((pem, email)) => {
+                            held_a = pem;
+                            held_b = email;
+                            aux = String::from_utf8_lossy(f.secret.expose()).into_owned();
+                            (Which::Main, &held_a, Some(&held_b))
+                        }
+                        None => continue,
                     }
-                    None => continue,
-                },
-                (_, None) => (Which::Main, &f.secret, None),
+                }
+                (Check::BasicAuthUrl, _) => {
+                    let Some((user, o)) = context::userinfo_url(hood_text, f.secret.expose())
+                    else {
+                        notes[i] = Some(Validation::new(
+                            Status::Unknown,
+                            p.id,
+                            "not an http(s) URL with a user name: nothing to ask",
+                            &at,
+                        ));
+                        continue;
+                    };
+                    if !self.allowed(&o) {
+                        notes[i] = Some(not_allowed(p.id, &o, &at));
+                        continue;
+                    }
+                    base = Some(o.base());
+                    held_b = Secret::new(user.into_bytes());
+                    (Which::Main, &f.secret, Some(&held_b))
+                }
+                (Check::AzureClientCredentials, _) => {
+                    let tenant = context::labelled_guid(hood_text, AZURE_TENANT_LABELS);
+                    let client = context::labelled_guid(hood_text, AZURE_CLIENT_LABELS);
+                    let (Some(tenant), Some(client)) = (tenant, client) else {
+                        notes[i] = Some(Validation::new(
+                            Status::Unknown,
+                            p.id,
+                            "needs the tenant id and the client (application) id next to the \
+                             secret (AZURE_TENANT_ID / AZURE_CLIENT_ID, tenantId / clientId, \
+                             ...); not found",
+                            &at,
+                        ));
+                        continue;
+                    };
+                    aux = tenant;
+                    held_b = Secret::new(client.into_bytes());
+                    (Which::Main, &f.secret, Some(&held_b))
+                }
+                (_, None) => {
+                    if let (Some(prefix), false) = (
+                        providers::self_hosted(p.id),
+                        self.settings.endpoints.contains_key(p.id),
+                    ) {
+                        let near = context::origins(hood_text);
+                        if let Some(o) = near.iter().find(|o| self.allowed(o)) {
+                            base = Some(format!("{}{prefix}", o.base()));
+                        } else if let (None, Some(o)) = (p.base, near.first()) {
+                            notes[i] = Some(not_allowed(p.id, o, &at));
+                            continue;
+                        }
+                    }
+                    (Which::Main, &f.secret, None)
+                }
                 (_, Some(pair)) => {
                     let first = pair.first.contains(&f.rule_id.as_str());
                     let other = partners[i].map(|j| &findings[j].secret);
@@ -215,7 +340,7 @@ impl Validator {
                     }
                 }
             };
-            let key = job_key(p, which, a, b);
+            let key = job_key(p, which, a, b, base.as_deref(), &aux);
             assign[i] = Some(key);
             if let std::collections::hash_map::Entry::Vacant(slot) = job_of.entry(key) {
                 let done = self
@@ -232,12 +357,17 @@ impl Validator {
                     spec: which,
                     a: a.clone(),
                     b: b.cloned(),
-                    key_id: if matches!(p.check, Check::GcpServiceAccount) {
-                        String::from_utf8_lossy(f.secret.expose()).into_owned()
-                    } else {
-                        String::new()
-                    },
-                    cache_key: cache_key(&self.settings.salt, p, which, a, b),
+                    cache_key: cache_key(
+                        &self.settings.salt,
+                        p,
+                        which,
+                        a,
+                        b,
+                        base.as_deref(),
+                        &aux,
+                    ),
+                    aux,
+                    base,
                 });
             }
         }
@@ -260,6 +390,10 @@ impl Validator {
         for (i, f) in findings.iter_mut().enumerate() {
             if let Some(v) = assign[i].and_then(|k| done.get(&k)) {
                 f.validation = Some(v.clone());
+                continue;
+            }
+            if let Some(v) = notes[i].take() {
+                f.validation = Some(v);
                 continue;
             }
             f.validation = Some(unvalidated(f, partners[i].is_some(), &at));
@@ -337,7 +471,7 @@ impl Validator {
         let p = job.provider;
         let at = || Utc::now().rfc3339();
         let base =
-            match self.settings.endpoints.get(p.id) {
+            match self.settings.endpoints.get(p.id).or(job.base.as_ref()) {
                 Some(b) => b.trim_end_matches('/').to_string(),
                 None => {
                     match p.base {
@@ -357,11 +491,18 @@ impl Validator {
                     }
                 }
             };
+        // The second part of an Azure or URL credential is public (client id, user name):
+        // provider text that names it is not scrubbed.
+        let public_b = matches!(p.check, Check::AzureClientCredentials | Check::BasicAuthUrl);
         let secrets: Vec<&[u8]> = std::iter::once(job.a.expose())
-            .chain(job.b.as_ref().map(Secret::expose))
+            .chain(job.b.as_ref().filter(|_| !public_b).map(Secret::expose))
             .collect();
-        // A service-account key is a PEM block that only goes into a signature.
-        let in_request = !matches!(p.check, Check::GcpServiceAccount);
+        // A service-account key is a PEM block that only goes into a signature; an Azure
+        // secret goes into a form body, percent-encoded.
+        let in_request = !matches!(
+            p.check,
+            Check::GcpServiceAccount | Check::AzureClientCredentials
+        );
         if in_request && secrets.iter().any(|s| !header_safe(s)) {
             return Validation::new(
                 Status::Unknown,
@@ -424,7 +565,11 @@ impl Validator {
                         std::thread::sleep(backoff.min(self.settings.max_wait));
                     }
                 }
-                Ok(ans) => return self.judge(job, &ans, &secrets, &when),
+                Ok(ans) => {
+                    let mut v = self.judge(job, &ans, &secrets, &when);
+                    self.follow_up(job, &base, &mut v, &secrets);
+                    return v;
+                }
             }
         }
         Validation::new(Status::Error, p.id, provider_text(&last, &secrets), &at())
@@ -436,6 +581,8 @@ impl Validator {
         let spec = match (p.check, job.spec) {
             (Check::Aws, _) => return Ok(aws_call(base, job)),
             (Check::GcpServiceAccount, _) => return gcp_call(base, job),
+            (Check::BasicAuthUrl, _) => return Ok(basic_url_call(base, job, true)),
+            (Check::AzureClientCredentials, _) => return Ok(azure_call(base, job)),
             (Check::Http(s), Which::Main) => s,
             (Check::Http(_), Which::FirstAlone) => p
                 .pair
@@ -446,11 +593,107 @@ impl Validator {
         http_call(base, &spec, &job.a, job.b.as_ref())
     }
 
+    /// A second read-only request that completes a live result: GitHub organisations
+    /// (`GET /user/orgs`, when the token may read them); for a password in a URL, the
+    /// same GET without credentials (a server that answers it too proves nothing).
+    fn follow_up(&self, job: &Job, base: &str, v: &mut Validation, secrets: &[&[u8]]) {
+        if v.status != Status::Live {
+            return;
+        }
+        let p = job.provider;
+        let call = match p.check {
+            Check::BasicAuthUrl => basic_url_call(base, job, false),
+            Check::Http(_) if p.id == "github" && job.spec == Which::Main => {
+                let spec = HttpSpec {
+                    path: "/user/orgs?per_page=100",
+                    ..match p.check {
+                        Check::Http(s) => s,
+                        _ => return,
+                    }
+                };
+                match http_call(base, &spec, &job.a, None) {
+                    Ok(c) => c,
+                    Err(_) => return,
+                }
+            }
+            _ => return,
+        };
+        let limiter = self.limiters.get(p.id);
+        let answer = {
+            let _slot = limiter.acquire();
+            self.stats
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .requests += 1;
+            self.client.send(&call)
+        };
+        match (p.check, answer) {
+            (Check::BasicAuthUrl, Ok(a)) if (200..300).contains(&a.status) => {
+                *v = Validation::new(
+                    Status::Unknown,
+                    p.id,
+                    format!(
+                        "the server answers HTTP {} without credentials too: cannot tell",
+                        a.status
+                    ),
+                    &v.checked_at,
+                );
+            }
+            (Check::BasicAuthUrl, Ok(a)) => {
+                v.detail = format!(
+                    "HTTP {} with the credentials, HTTP {} without",
+                    v.detail.trim_start_matches("HTTP "),
+                    a.status
+                );
+            }
+            (Check::BasicAuthUrl, Err(_)) => {}
+            (_, Ok(a)) if a.status == 200 => {
+                let orgs: Vec<String> = a
+                    .json()
+                    .as_array()
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(|o| o["login"].as_str())
+                            .map(|o| provider_text(o, secrets))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let list = if orgs.is_empty() {
+                    "none".to_string()
+                } else {
+                    orgs.join(",")
+                };
+                v.identity = Some(format!(
+                    "{} (orgs: {list})",
+                    v.identity.as_deref().unwrap_or("?")
+                ));
+            }
+            (_, Ok(a)) => {
+                let note = format!("organisations not readable (HTTP {})", a.status);
+                v.detail = if v.detail.is_empty() {
+                    note
+                } else {
+                    format!("{}, {note}", v.detail)
+                };
+            }
+            (_, Err(_)) => {
+                let note = "organisations not read (no answer)".to_string();
+                v.detail = if v.detail.is_empty() {
+                    note
+                } else {
+                    format!("{}, {note}", v.detail)
+                };
+            }
+        }
+    }
+
     fn judge(&self, job: &Job, ans: &Answer, secrets: &[&[u8]], at: &str) -> Validation {
         let p = job.provider;
         match p.check {
             Check::Aws => judge_aws(ans, secrets, at),
             Check::GcpServiceAccount => judge_gcp(job, ans, secrets, at),
+            Check::BasicAuthUrl => judge_basic_url(ans, at),
+            Check::AzureClientCredentials => judge_azure(ans, secrets, at),
             Check::Http(main) => {
                 let spec = match job.spec {
                     Which::Main => main,
@@ -477,8 +720,8 @@ fn unvalidated(f: &Finding, has_partner: bool, at: &str) -> Validation {
             (Check::GcpServiceAccount, _) => Validation::new(
                 Status::Unknown,
                 p.id,
-                "needs the whole key file on disk (client_email and private_key next to this \
-                 private_key_id); history and standard input are not re-read",
+                "needs the key's client_email and private_key next to this private_key_id \
+                 (a service-account key file); not found",
                 at,
             ),
             (_, Some(pair)) if !has_partner => Validation::new(
@@ -531,7 +774,14 @@ fn pair_up(findings: &[Finding]) -> Vec<Option<usize>> {
 }
 
 /// In-memory identity of a credential for one provider check (never written anywhere).
-fn job_key(p: &Provider, which: Which, a: &Secret, b: Option<&Secret>) -> [u8; 32] {
+fn job_key(
+    p: &Provider,
+    which: Which,
+    a: &Secret,
+    b: Option<&Secret>,
+    base: Option<&str>,
+    aux: &str,
+) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(p.id.as_bytes());
     h.update([0, u8::from(which == Which::FirstAlone)]);
@@ -540,16 +790,36 @@ fn job_key(p: &Provider, which: Which, a: &Secret, b: Option<&Secret>) -> [u8; 3
     if let Some(b) = b {
         h.update(b.expose());
     }
+    h.update([0]);
+    h.update(base.unwrap_or_default().as_bytes());
+    h.update([0]);
+    h.update(aux.as_bytes());
     h.finalize().into()
 }
 
 /// The cache key: a salted fingerprint of provider and credential (as a finding's
 /// fingerprint is of rule and secret).
-fn cache_key(salt: &[u8], p: &Provider, which: Which, a: &Secret, b: Option<&Secret>) -> String {
+fn cache_key(
+    salt: &[u8],
+    p: &Provider,
+    which: Which,
+    a: &Secret,
+    b: Option<&Secret>,
+    base: Option<&str>,
+    aux: &str,
+) -> String {
     let mut material = a.expose().to_vec();
     if let Some(b) = b {
         material.push(0);
         material.extend_from_slice(b.expose());
+    }
+    // Where it was asked and the public part (tenant) tell two results apart too; the
+    // keys of earlier runs (neither) are unchanged.
+    for extra in [base.unwrap_or_default(), aux] {
+        if !extra.is_empty() {
+            material.push(0);
+            material.extend_from_slice(extra.as_bytes());
+        }
     }
     let tag = format!(
         "validation/{}{}",
@@ -715,7 +985,7 @@ fn gcp_call(base: &str, job: &Job) -> Result<Call, String> {
     let signer = crate::net::jwt::RsaSigner::from_pem(job.a.expose())
         .map_err(|e| format!("the key file's private key cannot sign: {e}"))?;
     let email = job.b.as_ref().map(text).unwrap_or_default();
-    let kid = job.key_id.clone();
+    let kid = job.aux.clone();
     let aud = format!("{base}/token");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -773,6 +1043,224 @@ fn judge_gcp(job: &Job, ans: &Answer, secrets: &[&[u8]], at: &str) -> Validation
         }
         s => Validation::new(Status::Error, id, format!("unexpected HTTP {s}"), at),
     }
+}
+
+/// Labels of an Azure tenant id next to a client secret (environment variables, JSON
+/// and YAML keys, `az ad sp create-for-rbac` output).
+const AZURE_TENANT_LABELS: &[&str] = &["tenant", "directory_id", "directoryid"];
+/// Labels of the client (application) id.
+const AZURE_CLIENT_LABELS: &[&str] = &[
+    "client_id",
+    "clientid",
+    "client-id",
+    "appid",
+    "app_id",
+    "application_id",
+    "applicationid",
+];
+
+/// The `unknown` result of a credential whose host came from the scanned text and was
+/// not allow-listed.
+fn not_allowed(id: &str, o: &Origin, at: &str) -> Validation {
+    let host = provider_text(&o.authority(), &[]);
+    let vault = if id == "vault" {
+        " (or name the server with --validate-endpoint vault=URL, VAULT_ADDR or BAO_ADDR)"
+    } else {
+        ""
+    };
+    Validation::new(
+        Status::Unknown,
+        id,
+        format!(
+            "the host {host} comes from the scanned text and is not contacted: allow it with \
+             --validate-allow-host {host} to check{vault}"
+        ),
+        at,
+    )
+}
+
+/// A service-account key's private key and client e-mail, read from the text around
+/// its `private_key_id` (history, standard input, or a file too large to re-read). Only
+/// these two fields are used: the text's `token_uri` is never contacted.
+fn gcp_key_text(text: &[u8], f: &Finding) -> Option<(Secret, Secret)> {
+    let secret = f.secret.expose();
+    let at = text
+        .windows(secret.len().max(1))
+        .position(|w| w == secret)?;
+    let mut id = context::json_string_field(text, "private_key_id", at.saturating_sub(64))?;
+    let same = id == secret;
+    id.zeroize();
+    if !same {
+        return None;
+    }
+    let pem = context::json_string_field(text, "private_key", at)?;
+    let Some(email) = context::json_string_field(text, "client_email", at) else {
+        let mut pem = pem;
+        pem.zeroize();
+        return None;
+    };
+    Some((Secret::new(pem), Secret::new(email)))
+}
+
+/// GET of the origin of a URL that held a password: with basic auth (`user` is the
+/// job's second part), or `anonymous` to see whether the server asks for credentials.
+fn basic_url_call(base: &str, job: &Job, with_auth: bool) -> Call {
+    let mut headers = Vec::new();
+    if with_auth {
+        // User info is percent-encoded in a URL; basic auth carries it decoded.
+        let mut raw = job
+            .b
+            .as_ref()
+            .map(|u| context::percent_decode(u.expose()))
+            .unwrap_or_default();
+        raw.push(b':');
+        let mut pw = context::percent_decode(job.a.expose());
+        raw.extend_from_slice(&pw);
+        pw.zeroize();
+        headers.push((
+            "Authorization".to_string(),
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(&raw)
+            ),
+        ));
+        raw.zeroize();
+    }
+    Call {
+        method: "GET",
+        url: format!("{base}/"),
+        headers,
+        body: None,
+        what: format!("GET {base}/"),
+    }
+}
+
+/// 2xx: the server let the credentials in (confirmed by the anonymous follow-up); 401:
+/// refused; a redirect is never followed and tells nothing.
+fn judge_basic_url(ans: &Answer, at: &str) -> Validation {
+    let id = "basic-auth-url";
+    match ans.status {
+        200..=299 => Validation::new(Status::Live, id, format!("HTTP {}", ans.status), at),
+        401 => Validation::new(
+            Status::Invalid,
+            id,
+            "HTTP 401: the server refused the user name and password",
+            at,
+        ),
+        300..=399 => Validation::new(
+            Status::Error,
+            id,
+            format!(
+                "HTTP {}: a redirect, not followed (it may lead to another host); cannot tell",
+                ans.status
+            ),
+            at,
+        ),
+        s => Validation::new(Status::Error, id, format!("unexpected HTTP {s}"), at),
+    }
+}
+
+/// The client-credentials grant at `{base}/{tenant}/oauth2/v2.0/token`, for Microsoft
+/// Graph's `.default` scope (the secret and ids in the form body, never in the URL).
+fn azure_call(base: &str, job: &Job) -> Call {
+    use crate::net::http::encode_component as enc;
+    let client = job.b.as_ref().map(text).unwrap_or_default();
+    let mut secret = text(&job.a);
+    let mut body = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
+        enc(&client),
+        enc(&secret),
+        enc("https://graph.microsoft.com/.default")
+    );
+    secret.zeroize();
+    let call = Call {
+        method: "POST",
+        url: format!("{base}/{}/oauth2/v2.0/token", job.aux),
+        headers: vec![(
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into(),
+        )],
+        body: Some(body.as_bytes().to_vec()),
+        what: format!("POST {base}/<tenant>/oauth2/v2.0/token (client_credentials)"),
+    };
+    body.zeroize();
+    call
+}
+
+/// Entra ID error codes that mean the credential does not work: invalid secret, app not
+/// found in the tenant, tenant not found, expired secret.
+const AZURE_INVALID: &[(u64, &str)] = &[
+    (7_000_215, "invalid client secret"),
+    (700_016, "application not found in the tenant"),
+    (90_002, "tenant not found"),
+    (7_000_222, "client secret expired"),
+];
+
+/// 200 with an access token: live, identity from its claims (read, not verified, and
+/// dropped); the documented AADSTS codes above: invalid; anything else: error.
+fn judge_azure(ans: &Answer, secrets: &[&[u8]], at: &str) -> Validation {
+    let id = "azure";
+    let json = ans.json();
+    if ans.status == 200 {
+        let Some(token) = json["access_token"].as_str() else {
+            return Validation::new(Status::Error, id, "HTTP 200 without an access token", at);
+        };
+        let mut claims = jwt_claims(token);
+        let mut v = Validation::new(Status::Live, id, "", at);
+        v.identity = claims["appid"]
+            .as_str()
+            .or_else(|| claims["azp"].as_str())
+            .map(|a| provider_text(a, secrets));
+        if let Some(t) = claims["tid"].as_str() {
+            v.detail = format!("tenant {}", provider_text(t, secrets));
+        }
+        if let Some(roles) = claims["roles"].as_array() {
+            v.scopes = roles
+                .iter()
+                .filter_map(|r| r.as_str())
+                .map(|r| provider_text(r, secrets))
+                .collect();
+        }
+        crate::scrub::wipe_json(&mut claims);
+        return v;
+    }
+    let codes: Vec<u64> = json["error_codes"]
+        .as_array()
+        .map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect())
+        .unwrap_or_default();
+    if let Some((code, what)) = AZURE_INVALID.iter().find(|(c, _)| codes.contains(c)) {
+        return Validation::new(
+            Status::Invalid,
+            id,
+            format!("HTTP {}: AADSTS{code}: {what}", ans.status),
+            at,
+        );
+    }
+    let first = codes
+        .first()
+        .map_or_else(|| "no AADSTS code".to_string(), |c| format!("AADSTS{c}"));
+    Validation::new(
+        Status::Error,
+        id,
+        format!("unexpected HTTP {} ({first})", ans.status),
+        at,
+    )
+}
+
+/// The claims of a JWT, decoded without verifying the signature (the token came
+/// straight from the issuer over TLS; it is read for the identity and dropped).
+fn jwt_claims(token: &str) -> serde_json::Value {
+    let Some(payload) = token.split('.').nth(1) else {
+        return serde_json::Value::Null;
+    };
+    let Ok(mut raw) =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('='))
+    else {
+        return serde_json::Value::Null;
+    };
+    let v = serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
+    raw.zeroize();
+    v
 }
 
 /// The text of the first `<tag>` element of an XML answer.

@@ -94,6 +94,12 @@ pub enum Check {
     /// Google's OAuth2 token endpoint, with a JWT signed by the service-account key read
     /// from the key file the finding is in (`client_email`, `private_key`).
     GcpServiceAccount,
+    /// A password in an `http(s)://user:password@host` URL: a GET of the URL's origin
+    /// with basic auth, only when the user allow-listed the host (`--validate-allow-host`).
+    BasicAuthUrl,
+    /// Microsoft Entra ID client credentials: the client secret with the tenant and
+    /// client ids written next to it, at the tenant's OAuth2 v2.0 token endpoint.
+    AzureClientCredentials,
     /// No validation; the text says why (shown as the `unknown` detail).
     None(&'static str),
 }
@@ -122,7 +128,8 @@ pub struct Provider {
     /// Rule ids it covers.
     pub rules: &'static [&'static str],
     /// Fixed API base URL (`https://`), or `None` when each user has their own host
-    /// (Vault, Shopify): then only a configured endpoint is used.
+    /// (Vault, Shopify, Grafana): then only a configured endpoint or an allow-listed
+    /// server named next to the credential is used.
     pub base: Option<&'static str>,
     /// The request.
     pub check: Check,
@@ -173,7 +180,6 @@ const fn none(
 /// scanned text, so it is never contacted (see docs/validation.md, "Safety").
 pub const HOST_FROM_TEXT: &[&str] = &[
     "database-connection-uri",
-    "url-basic-auth",
     "connection-string-password",
     "mongodb-atlas-uri",
     "neon-database-url",
@@ -381,6 +387,19 @@ pub static PROVIDERS: &[Provider] = &[
             scopes_pointer: Some("/data/policies"),
             details: &[("ttl", "/data/ttl"), ("expire_time", "/data/expire_time")],
             ..get("/v1/auth/token/lookup-self", Auth::Header("X-Vault-Token"))
+        }),
+        pair: None,
+    },
+    Provider {
+        id: "grafana",
+        name: "Grafana service account token",
+        rules: &["grafana-service-account-token", "grafana-api-key-legacy"],
+        // Each Grafana is its own server (on premises or https://STACK.grafana.net).
+        base: None,
+        check: Check::Http(HttpSpec {
+            identity: &["/name"],
+            details: &[("org id", "/id")],
+            ..get("/api/org", Auth::Bearer)
         }),
         pair: None,
     },
@@ -699,12 +718,14 @@ pub static PROVIDERS: &[Provider] = &[
         &["docker-hub-pat", "docker-hub-org-access-token"],
         "Docker Hub's token exchange needs the user or organisation name, which the token does not name",
     ),
-    none(
-        "azure",
-        "Azure AD client secret",
-        &["azure-ad-client-secret", "azure-ad-client-secret-legacy"],
-        "client credentials need the tenant and client ids next to the secret; not joined yet",
-    ),
+    Provider {
+        id: "azure",
+        name: "Microsoft Entra ID (Azure AD) client secret",
+        rules: &["azure-ad-client-secret", "azure-ad-client-secret-legacy"],
+        base: Some("https://login.microsoftonline.com"),
+        check: Check::AzureClientCredentials,
+        pair: None,
+    },
     Provider {
         id: "gcp-service-account",
         name: "GCP service-account key",
@@ -725,13 +746,52 @@ pub static PROVIDERS: &[Provider] = &[
         &["slack-webhook-url", "slack-workflow-webhook-url", "discord-webhook-url", "microsoft-teams-webhook-url", "google-chat-webhook-url", "zapier-webhook-url"],
         "the only way to test a webhook is to post a message: not read-only",
     ),
+    Provider {
+        id: "basic-auth-url",
+        name: "Password in an http(s) URL",
+        rules: &["url-basic-auth"],
+        base: None,
+        check: Check::BasicAuthUrl,
+        pair: None,
+    },
     none(
         "self-hosted",
-        "Credential in a URL or connection string",
+        "Credential in a connection string",
         HOST_FROM_TEXT,
-        "the host comes from the scanned text and is never contacted",
+        "checking it needs the service's own protocol client (database, broker, cache), not \
+         an HTTP request, and its host comes from the scanned text",
     ),
 ];
+
+/// Providers whose users often run their own server: a URL written next to the token
+/// whose host the user allow-listed (`--validate-allow-host`) becomes the base, with this
+/// API prefix (GitHub Enterprise serves the REST API under `/api/v3`). A configured
+/// endpoint still wins.
+pub const SELF_HOSTED: &[(&str, &str)] = &[
+    ("github", "/api/v3"),
+    ("gitlab", ""),
+    ("vault", ""),
+    ("shopify", ""),
+    ("grafana", ""),
+];
+
+/// The API prefix of a self-hostable provider (see [`SELF_HOSTED`]).
+pub fn self_hosted(id: &str) -> Option<&'static str> {
+    SELF_HOSTED.iter().find(|(p, _)| *p == id).map(|(_, s)| *s)
+}
+
+/// Whether the validation of `rule_id` reads the text around the finding: the URL of a
+/// password, a self-hosted server's URL, Azure ids, a service-account key's fields. A
+/// provider with a fixed host (GitHub, GitLab) reads it only when some host is
+/// allow-listed (`allow_hosts`): otherwise its request goes to the fixed host anyway.
+pub fn wants_neighbourhood(rule_id: &str, allow_hosts: bool) -> bool {
+    for_rule(rule_id).is_some_and(|p| {
+        matches!(
+            p.check,
+            Check::BasicAuthUrl | Check::AzureClientCredentials | Check::GcpServiceAccount
+        ) || (self_hosted(p.id).is_some() && (allow_hosts || p.base.is_none()))
+    })
+}
 
 /// The provider covering `rule_id`, if any.
 pub fn for_rule(rule_id: &str) -> Option<&'static Provider> {
@@ -763,6 +823,10 @@ pub fn describe(p: &Provider) -> String {
         Check::GcpServiceAccount => {
             format!("POST {base}/token grant_type=jwt-bearer (RS256 JWT from the key file)")
         }
+        Check::BasicAuthUrl => "GET <the URL's origin>/ with basic auth (only allow-listed hosts: --validate-allow-host)".to_string(),
+        Check::AzureClientCredentials => format!(
+            "POST {base}/<tenant>/oauth2/v2.0/token grant_type=client_credentials (tenant and client ids from next to the secret)"
+        ),
         Check::None(why) => format!("none: {why}"),
     }
 }

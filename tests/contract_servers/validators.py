@@ -21,6 +21,20 @@ What the credential gets depends on how the test seeded it (POST /_ctl/seed
   slow        sleeps <delay, default 3> seconds, then live
   echo        the provider's refusal, with the credential echoed in the body
 anything else (never issued, revoked): the provider's refusal shape.
+Three contracts are code, not table rows:
+  azure       POST /azure/<tenant>/oauth2/v2.0/token, the client-credentials form (exact
+              fields, form content type, nothing in the query or an Authorization header);
+              credentials are seeded as "<tenant>:<client id>:<secret>" with answer live
+              (an unsigned JWT carrying appid, tid and the seeded `roles`) or expired;
+              otherwise the AADSTS code of an unknown tenant, an unknown app or a wrong
+              secret, in Entra ID's error shape
+  github orgs GET /github/user/orgs?per_page=100 with the token of /github/user: the seeded
+              `orgs` (a list of logins), or 403 when the seed has none (no read:org)
+  origin      GET / (a server whose URL held user:password, when allow-listed): 200 for a
+              seeded "<user>:<password>", 401 with WWW-Authenticate otherwise and without
+              credentials; seeded {"public": true} at "<anonymous>" answers 200 to all
+A self-managed GitLab (/api/v4/...) and a Vault (/v1/auth/token/...) are served at the
+root too, as a real server serves them.
 GET /_ctl/violations lists contract violations; /_ctl/requests every request (method,
 path, status). Nothing logged carries a credential, except the path of a Telegram
 request, which holds the token as its API demands.
@@ -30,6 +44,7 @@ import base64
 import json
 import threading
 import time
+from urllib.parse import parse_qs
 
 from common import Handler, serve
 
@@ -90,6 +105,8 @@ C = {
     "vault": ("GET", "/v1/auth/token/lookup-self", ("header", "X-Vault-Token"), {}, None,
               ok(lambda i: {"data": {"display_name": i, "policies": ["default", "app"], "ttl": 3600}}),
               denied(403, {"errors": ["permission denied"]})),
+    "grafana": ("GET", "/api/org", ("bearer",), {}, None, ok(lambda i: {"id": 1, "name": i}),
+                denied(401, {"message": "Unauthorized"})),
     "heroku": ("GET", "/account", ("bearer",), {"Accept": "application/vnd.heroku+json; version=3"}, None,
                ok(lambda i: {"email": i}), denied(401, {"id": "unauthorized"})),
     "digitalocean": ("GET", "/v2/account", ("bearer",), {}, None,
@@ -173,16 +190,119 @@ class Validators(Handler):
             time.sleep(delay)
         return status, obj, hdrs
 
+    def count(self, key):
+        with self.server.lock:
+            st = self.server.state
+            st["seen"][key] = st["seen"].get(key, 0) + 1
+            return st["creds"].get(key)
+
+    def origin(self, method, query, body):
+        """GET / with basic auth, as a server whose URL carried user:password."""
+        if method != "GET" or query or body:
+            return self.violation("origin", f"{method} with query {query!r} / a body: documented a plain GET /")
+        authz = self.headers.get("Authorization") or ""
+        challenge = {"WWW-Authenticate": 'Basic realm="leaksweep-test"'}
+        public = self.server.state["creds"].get("<anonymous>", {}).get("public")
+        if not authz:
+            self.count("<anonymous>")
+            return (200, {"public": True}, {}, 0) if public else (401, {"error": "login"}, challenge, 0)
+        if not authz.startswith("Basic "):
+            return self.violation("origin", "credentials not in a Basic authorization")
+        cred = base64.b64decode(authz[6:]).decode()
+        spec = self.count(cred)
+        if spec is not None or public:
+            return 200, {"hello": cred.split(":")[0]}, {}, 0
+        return 401, {"error": "login"}, challenge, 0
+
+    def github_orgs(self, method, query, body):
+        if method != "GET" or query != "per_page=100" or body:
+            return self.violation("github", "orgs: documented GET /user/orgs?per_page=100")
+        for k, v in GH.items():
+            if self.headers.get(k) != v:
+                return self.violation("github", f"orgs: header {k}")
+        authz = self.headers.get("Authorization") or ""
+        if not authz.startswith("Bearer "):
+            return self.violation("github", "orgs: no Bearer authorization")
+        cred = authz[7:]
+        with self.server.lock:
+            st = self.server.state
+            st["seen"]["orgs:" + cred] = st["seen"].get("orgs:" + cred, 0) + 1
+            spec = st["creds"].get(cred)
+        if spec is None:
+            return 401, {"message": "Bad credentials"}, {}, 0
+        if "orgs" not in spec:
+            return 403, {"message": "Resource not accessible by personal access token"}, {}, 0
+        return 200, [{"login": o, "id": n} for n, o in enumerate(spec["orgs"])], {}, 0
+
+    def azure(self, method, rest, query, body):
+        """Entra ID's token endpoint, client credentials (Microsoft identity platform)."""
+        pid = "azure"
+        seg = rest.split("/")
+        if len(seg) != 5 or seg[2:] != ["oauth2", "v2.0", "token"] or not seg[1]:
+            return self.violation(pid, f"path /{'/'.join(seg[1:])}, documented /<tenant>/oauth2/v2.0/token")
+        tenant = seg[1]
+        if method != "POST":
+            return self.violation(pid, f"method {method}, documented POST")
+        if query:
+            return self.violation(pid, "a query string on the token request")
+        if self.headers.get("Authorization"):
+            return self.violation(pid, "an Authorization header (documented: the secret in the form)")
+        if self.headers.get("Content-Type") != "application/x-www-form-urlencoded":
+            return self.violation(pid, "content type is not application/x-www-form-urlencoded")
+        form = parse_qs(body.decode(), keep_blank_values=True, strict_parsing=True)
+        if sorted(form) != ["client_id", "client_secret", "grant_type", "scope"] or any(len(v) != 1 for v in form.values()):
+            return self.violation(pid, f"form fields {sorted(form)}")
+        f = {k: v[0] for k, v in form.items()}
+        if f["grant_type"] != "client_credentials":
+            return self.violation(pid, "grant_type is not client_credentials")
+        if f["scope"] != "https://graph.microsoft.com/.default":
+            return self.violation(pid, "scope is not https://graph.microsoft.com/.default")
+        key = f"{tenant}:{f['client_id']}:{f['client_secret']}"
+
+        def aad(status, code, error, text):
+            return status, {"error": error, "error_description": f"AADSTS{code}: {text}",
+                            "error_codes": [code], "timestamp": "2026-12-03 10:00:00Z",
+                            "trace_id": "t", "correlation_id": "c"}, {}, 0
+        with self.server.lock:
+            st = self.server.state
+            st["seen"][key] = st["seen"].get(key, 0) + 1
+            creds = dict(st["creds"])
+        if not any(k.startswith(tenant + ":") for k in creds):
+            return aad(400, 90002, "invalid_request", f"Tenant '{tenant}' not found.")
+        if not any(k.startswith(f"{tenant}:{f['client_id']}:") for k in creds):
+            return aad(400, 700016, "unauthorized_client", "Application not found in the directory.")
+        spec = creds.get(key)
+        if spec is None:
+            return aad(401, 7000215, "invalid_client", "Invalid client secret provided.")
+        if spec.get("answer") == "expired":
+            return aad(401, 7000222, "invalid_client", "The provided client secret keys are expired.")
+        claims = {"aud": "https://graph.microsoft.com", "appid": f["client_id"], "tid": tenant,
+                  "roles": spec.get("roles", []), "idtyp": "app"}
+        seg64 = lambda o: base64.urlsafe_b64encode(json.dumps(o).encode()).decode().rstrip("=")
+        token = f"{seg64({'alg': 'RS256', 'typ': 'JWT'})}.{seg64(claims)}.c2lnbmF0dXJl"
+        return 200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
+                     "access_token": token}, {}, 0
+
     def violation(self, pid, what):
         with self.server.lock:
             self.server.state["violations"].append(f"{pid}: {what}")
         return 400, {"contract": what}, {}, 0
 
     def answer(self, method, full_path, body):
+        query = self.path.split("?", 1)[1] if "?" in self.path else ""
+        if full_path == "/":
+            return self.origin(method, query, body)
+        if full_path.startswith("/api/v4/"):
+            full_path = "/gitlab" + full_path
+        if full_path.startswith("/v1/auth/token/"):
+            full_path = "/vault" + full_path
+        if full_path.startswith("/azure/"):
+            return self.azure(method, full_path[len("/azure"):], query, body)
+        if full_path == "/github/user/orgs":
+            return self.github_orgs(method, query, body)
         parts = full_path.split("/", 2)
         pid = parts[1] if len(parts) > 1 else ""
         rest = "/" + (parts[2] if len(parts) > 2 else "")
-        query = self.path.split("?", 1)[1] if "?" in self.path else ""
         if pid == "datadog" and rest == "/api/v1/validate":
             pid_c = "datadog-v1"
         else:
