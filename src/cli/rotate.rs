@@ -552,7 +552,7 @@ fn recheck_validator(args: &RotateArgs) -> anyhow::Result<Option<crate::validati
              result would describe the value before it"
         );
     }
-    let project = common::load_project(&common::ConfigArgs::default(), Path::new("."))?;
+    let project = common::load_project(&super::args::ConfigArgs::default(), Path::new("."))?;
     a.validator(&project, crate::finding::fingerprint::DEFAULT_SALT)
 }
 

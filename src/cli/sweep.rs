@@ -147,6 +147,9 @@ pub fn run(args: &GitArgs) -> anyhow::Result<i32> {
         .validate
         .validator(&prep.project, &prep.ctx.salt)?
         .map(|v| Arc::new(SweepValidator::new(v)));
+    // The text around credentials that need it (Azure ids, a GCP key's fields, an
+    // allow-listed URL) is kept for the validator, as in a single-repository run.
+    prep.ctx.neighbourhoods = validator.as_ref().map(|v| v.validator().neighbourhoods());
     let ctx = &prep.ctx;
     let checkpoint = match &s.checkpoint {
         Some(p) => {

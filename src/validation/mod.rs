@@ -1127,10 +1127,13 @@ fn basic_url_call(base: &str, job: &Job, with_auth: bool) -> Call {
         raw.zeroize();
     }
     Call {
-        method: "GET",
-        url: format!("{base}/"),
-        headers,
-        body: None,
+        req: Req {
+            method: "GET",
+            url: format!("{base}/"),
+            headers,
+            body: None,
+            write: false,
+        },
         what: format!("GET {base}/"),
     }
 }
@@ -1174,13 +1177,16 @@ fn azure_call(base: &str, job: &Job) -> Call {
     );
     secret.zeroize();
     let call = Call {
-        method: "POST",
-        url: format!("{base}/{}/oauth2/v2.0/token", job.aux),
-        headers: vec![(
-            "Content-Type".into(),
-            "application/x-www-form-urlencoded".into(),
-        )],
-        body: Some(body.as_bytes().to_vec()),
+        req: Req {
+            method: "POST",
+            url: format!("{base}/{}/oauth2/v2.0/token", job.aux),
+            headers: vec![(
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )],
+            body: Some(body.as_bytes().to_vec()),
+            write: false,
+        },
         what: format!("POST {base}/<tenant>/oauth2/v2.0/token (client_credentials)"),
     };
     body.zeroize();
