@@ -162,15 +162,6 @@ fn is_b64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
 }
 
-/// The decoder's test for decoded base64 of text: at least nine in ten bytes printable.
-fn mostly_printable(bytes: &[u8]) -> bool {
-    let printable = bytes
-        .iter()
-        .filter(|&&b| (0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t') || b >= 0x80)
-        .count();
-    !bytes.is_empty() && printable * 10 >= bytes.len() * 9
-}
-
 /// A decoded-to-encoded map is one entry per decoded byte, in order, inside `enc`.
 fn check_map(enc: &[u8], bytes: &[u8], map: &[u32], strictly: bool) {
     assert_eq!(map.len(), bytes.len(), "one map entry per decoded byte");
@@ -214,7 +205,7 @@ fn check_base64_decode(enc: &[u8]) {
         bytes.len(),
         body.len()
     );
-    assert!(bytes.len() >= 8 && mostly_printable(&bytes));
+    assert!(bytes.len() >= 8 && crate::decode::mostly_printable(&bytes));
     if body.len() % 4 == 1 {
         // A dangling 4k+1-th character is dropped, and what was before it may end in
         // padding (only on spans that are not candidates: a run never holds `=`).
@@ -289,7 +280,7 @@ pub fn decode_base64(data: &[u8]) {
     }
     assert_eq!(found, [(Encoding::Base64, 6, 6 + enc.len())]);
     let got = decode::fuzz_decode(Encoding::Base64, &line[6..6 + enc.len()]).map(|d| d.0);
-    if payload.len() >= 8 && mostly_printable(&payload) {
+    if payload.len() >= 8 && crate::decode::mostly_printable(&payload) {
         assert_eq!(got.as_deref(), Some(&payload[..]), "round trip");
     } else {
         assert!(got.is_none(), "binary is not decoded");

@@ -299,6 +299,10 @@ pub(super) fn candidates(data: &[u8], owned_end: usize, out: &mut Vec<Candidate>
     }
 }
 
+/// How many characters of a long run are decoded first to tell text from binary (a
+/// multiple of 4: whole base64 quanta).
+const PROBE_CHARS: usize = 64;
+
 /// Decodes a run (with optional `=` padding) if it decodes to mostly printable text.
 pub(super) fn decode(enc: &[u8]) -> Option<Decoded> {
     let body_len = enc.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
@@ -308,6 +312,14 @@ pub(super) fn decode(enc: &[u8]) -> Option<Decoded> {
     }
     let url = body.iter().any(|&b| CLASS[usize::from(b)] == URL);
     let engine = if url { &URL_SAFE } else { &STANDARD };
+    // A long run (an embedded font or image) is judged by its head first: decoding 64 KiB
+    // of binary to throw it away cost more than the rest of the decoding stage.
+    if body.len() > 4 * PROBE_CHARS {
+        let head = engine.decode(body.get(..PROBE_CHARS)?).ok()?;
+        if !mostly_printable(&head) {
+            return None;
+        }
+    }
     let bytes = engine.decode(body).ok()?;
     if bytes.len() < 8 || !mostly_printable(&bytes) {
         return None;

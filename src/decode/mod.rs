@@ -364,19 +364,29 @@ fn percent_and_escapes(data: &[u8], owned_end: usize, out: &mut Vec<Candidate>) 
     }
 }
 
-/// True if at least nine in ten bytes are printable text (ASCII printable, whitespace,
-/// or UTF-8 lead and continuation bytes): decoded base64 of text, not of binary.
-fn mostly_printable(bytes: &[u8]) -> bool {
-    if bytes.is_empty() {
-        return false;
+/// True if `bytes` read as text: valid UTF-8 (a character cut at the end is allowed: a
+/// decoded run may stop inside one) of which at least nine in ten characters are printable
+/// or whitespace. Decoded base64 of binary, of long identifiers or of paths is random
+/// bytes, which are almost never valid UTF-8; counting every byte >= 0x80 as printable,
+/// as this test once did, let about half of them through to a full engine pass each.
+pub(crate) fn mostly_printable(bytes: &[u8]) -> bool {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        // `error_len() == None`: the bytes end inside a character.
+        Err(e) if e.error_len().is_none() => match std::str::from_utf8(&bytes[..e.valid_up_to()]) {
+            Ok(text) => text,
+            Err(_) => return false,
+        },
+        Err(_) => return false,
+    };
+    let (mut chars, mut printable) = (0usize, 0usize);
+    for c in text.chars() {
+        chars += 1;
+        if !c.is_control() || matches!(c, '\n' | '\r' | '\t') {
+            printable += 1;
+        }
     }
-    let printable = bytes
-        .iter()
-        .filter(|&&b| {
-            (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\r' || b == b'\t' || b >= 0x80
-        })
-        .count();
-    printable * 10 >= bytes.len() * 9
+    chars > 0 && printable * 10 >= chars * 9
 }
 
 #[cfg(test)]

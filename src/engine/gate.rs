@@ -1,0 +1,120 @@
+//! The window gate: a cheaper superset of a rule's regex that rejects windows first.
+//!
+//! A rule's regex runs, unanchored, over every window its keywords open. Bounded
+//! repetitions such as `[\w.-]{0,40}?` make that search slow: the lazy DFA tracks every
+//! count at every start position at once, so a rule with two of them keeps building new
+//! states window after window (the generic declaration rules spent three quarters of
+//! their time determinizing). The same pattern with those upper bounds lifted
+//! (`{0,}`) matches a superset of the texts, and its DFA stays small.
+//!
+//! So each rule whose pattern has such a repetition gets a *gate*: the relaxed pattern,
+//! compiled without capture groups. A window where the gate finds no match cannot hold a
+//! match of the rule (every text the rule matches, the gate matches), and is skipped
+//! without running the exact regex. Windows that pass run the exact regex as before, so
+//! findings are identical with and without the gate; most windows do not pass.
+
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
+use regex_syntax::hir::{Hir, HirKind, Repetition};
+
+/// Bounded repetitions whose range (`max - min`) is at least this wide are lifted. Narrow
+/// ranges (`{2,4}`, an optional `-`) cost the DFA little and keep the gate selective.
+const MIN_RANGE: u32 = 6;
+
+/// Builds the gate for `pattern`, or `None` when relaxing changes nothing (the regex is
+/// already DFA-friendly) or the relaxed pattern does not compile within `size_limit`.
+pub fn build(pattern: &str, unicode: bool, size_limit: usize) -> Option<Regex> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(unicode)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let mut changed = false;
+    let relaxed = relax(hir, &mut changed);
+    if !changed {
+        return None;
+    }
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .auto_prefilter(false)
+                .utf8_empty(false)
+                .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
+                .nfa_size_limit(Some(size_limit)),
+        )
+        .syntax(syntax::Config::new().unicode(unicode).utf8(false))
+        .build_from_hir(&relaxed)
+        .ok()
+}
+
+/// Lifts the upper bound of every wide bounded repetition in `hir`. The result matches
+/// every text `hir` matches: a repetition `{m,n}` becomes `{m,}`, and each other node
+/// keeps its meaning with relaxed children.
+fn relax(hir: Hir, changed: &mut bool) -> Hir {
+    match hir.into_kind() {
+        HirKind::Repetition(rep) => {
+            let wide = rep.max.is_some_and(|max| max - rep.min >= MIN_RANGE);
+            *changed |= wide;
+            Hir::repetition(Repetition {
+                min: rep.min,
+                max: if wide { None } else { rep.max },
+                greedy: rep.greedy,
+                sub: Box::new(relax(*rep.sub, changed)),
+            })
+        }
+        HirKind::Capture(cap) => Hir::capture(regex_syntax::hir::Capture {
+            index: cap.index,
+            name: cap.name,
+            sub: Box::new(relax(*cap.sub, changed)),
+        }),
+        HirKind::Concat(subs) => Hir::concat(subs.into_iter().map(|h| relax(h, changed)).collect()),
+        HirKind::Alternation(subs) => {
+            Hir::alternation(subs.into_iter().map(|h| relax(h, changed)).collect())
+        }
+        kind @ (HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_)) => {
+            // Leaves carry no repetition: rebuild them unchanged.
+            match kind {
+                HirKind::Empty => Hir::empty(),
+                HirKind::Literal(lit) => Hir::literal(lit.0),
+                HirKind::Class(class) => Hir::class(class),
+                HirKind::Look(look) => Hir::look(look),
+                _ => unreachable!("matched as a leaf above"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regex_automata::Input;
+
+    #[test]
+    fn narrow_or_unbounded_patterns_need_no_gate() {
+        assert!(build(r"ghp_[A-Za-z0-9]{36}", false, 1 << 20).is_none());
+        assert!(build(r"key\s*=\s*[a-z]{2,4}", false, 1 << 20).is_none());
+    }
+
+    #[test]
+    fn the_gate_matches_a_superset() {
+        let exact = r"(?i)(?:^|[^\w])([\w.-]{0,10}?token[\w-]{0,5})\s*=\s*([a-z0-9]{8,12})\b";
+        let gate = build(exact, false, 1 << 20).expect("a wide repetition is relaxed");
+        let re = meta::Regex::new(exact).unwrap();
+        for text in [
+            "my_token = abcdef123456",
+            "a_very_long_prefix_token = abcdef123456",
+            "token_with_long_suffix = abcdefgh",
+            "token = short",
+            "nothing here",
+        ] {
+            if re.is_match(text) {
+                assert!(gate.is_match(Input::new(text)), "{text}");
+            }
+        }
+        // Only the relaxed pattern reads the 18-byte name prefix.
+        assert!(gate.is_match("a_very_long_prefix_token = abcdef123456"));
+        assert!(!re.is_match("a_very_long_prefix_token = abcdef123456 "));
+        assert!(!gate.is_match("token = short"));
+    }
+}
