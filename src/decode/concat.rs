@@ -72,7 +72,11 @@ fn next_literal(data: &[u8], mut i: usize, limit: usize) -> Option<usize> {
 
 /// Appends joined-literal candidates whose first `-----BEGIN ` starts before `owned_end`.
 pub(super) fn candidates(data: &[u8], owned_end: usize, out: &mut Vec<(usize, usize)>) {
-    let finder = memchr::memmem::Finder::new(b"-----BEGIN ");
+    // Built once: this runs on every chunk and every decoded span, and building the
+    // searcher cost more than most searches (1% of a history scan).
+    static BEGIN: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"-----BEGIN "));
+    let finder = &*BEGIN;
     let mut from = 0;
     let owned = owned_end.min(data.len());
     while let Some(p) = finder.find(&data[from..owned]) {
