@@ -229,7 +229,7 @@ mod tests {
     fn two_stream_search_equals_the_overlapping_search() {
         let patterns: Vec<String> = ["pass", "password", "sword", "akia", "a", "token_", "ken"]
             .iter()
-            .map(|p| p.to_string())
+            .map(ToString::to_string)
             .collect();
         let nfa = build_nfa(&patterns).unwrap();
         let dfa = build_dfa(&patterns).unwrap();
