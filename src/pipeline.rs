@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use rayon::prelude::*;
-
 use crate::finding::{sort_and_dedup, Finding, Skipped, Summary};
 use crate::scan::ScanContext;
 use crate::source::file::{scan_file, FileOutcome, FilePolicy, FileScratch};
@@ -122,6 +120,15 @@ pub fn thread_pool(threads: usize) -> rayon::ThreadPool {
         .expect("a thread pool can be built (threads is a small positive number)")
 }
 
+/// The walker's thread count for `threads` (0: one per core, as the pool).
+fn walk_threads(threads: usize) -> usize {
+    if threads == 0 {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    } else {
+        threads
+    }
+}
+
 /// Scans the plan's paths. `on_skip` sees every skipped item as it happens.
 pub fn scan_paths(
     ctx: &ScanContext,
@@ -179,15 +186,18 @@ pub fn scan_paths(
         }
     }
     if !roots.is_empty() {
-        match walk::build(&roots, &plan.walk) {
+        match walk::build_parallel(&roots, &plan.walk, walk_threads(plan.threads)) {
             Ok(walker) => {
                 let strip_dot = plan.paths.len() == 1 && plan.paths[0] == Path::new(".");
-                thread_pool(plan.threads).install(|| {
-                    walker
-                        .par_bridge()
-                        .for_each_init(FileScratch::default, |scratch, entry| {
-                            visit(ctx, plan, entry, strip_dot, scratch, &acc, on_skip);
-                        });
+                // The walker's threads list and scan. (When one file wakes many rules at
+                // once, the engine compiles them on rayon's pool for a moment.)
+                let acc = &acc;
+                walker.run(|| {
+                    let mut scratch = FileScratch::default();
+                    Box::new(move |entry| {
+                        visit(ctx, plan, entry, strip_dot, &mut scratch, acc, on_skip);
+                        ignore::WalkState::Continue
+                    })
                 });
             }
             Err(e) => acc

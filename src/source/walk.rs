@@ -27,6 +27,21 @@ pub struct WalkOptions {
 
 /// Builds the walker over `roots`.
 pub fn build(roots: &[PathBuf], opts: &WalkOptions) -> Result<ignore::Walk, Error> {
+    Ok(builder(roots, opts)?.build())
+}
+
+/// The same walk, listed by `threads` threads that each also scan what they list (as
+/// ripgrep does): a single listing thread feeding the scanners serialised directory reads
+/// and ignore-file matching, and handed every file from thread to thread.
+pub fn build_parallel(
+    roots: &[PathBuf],
+    opts: &WalkOptions,
+    threads: usize,
+) -> Result<ignore::WalkParallel, Error> {
+    Ok(builder(roots, opts)?.threads(threads).build_parallel())
+}
+
+fn builder(roots: &[PathBuf], opts: &WalkOptions) -> Result<WalkBuilder, Error> {
     let first = roots.first().map_or(Path::new("."), PathBuf::as_path);
     let mut b = WalkBuilder::new(first);
     for r in roots.iter().skip(1) {
@@ -67,5 +82,5 @@ pub fn build(roots: &[PathBuf], opts: &WalkOptions) -> Result<ignore::Walk, Erro
                 .map_err(|e| Error::Other(format!("globs: {e}")))?,
         );
     }
-    Ok(b.build())
+    Ok(b)
 }
