@@ -13,15 +13,28 @@
 //! byte. When a path matches, the matching rules run over the whole chunk: credential
 //! stores are small.
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
 use globset::{GlobSet, GlobSetBuilder};
 
 use crate::rules::lint::path_glob;
 use crate::rules::RuleSpec;
 
 /// The path-scoped rules of an engine and the one glob set that selects them.
+///
+/// The globs are case-insensitive, so the glob set compiles them all into one regex set:
+/// 7 ms for the built-in rules, most of a pre-commit hook's start-up. So the set is built
+/// the first time a path could match at all, which a cheap test decides first: every glob
+/// has a literal part that any matching path contains (`.netrc`, `/.kube/`, `.my.cnf`), and
+/// a path that contains none of them needs no glob set.
 #[derive(Debug)]
 pub struct PathRules {
-    set: GlobSet,
+    globs: Vec<globset::Glob>,
+    set: OnceLock<Option<GlobSet>>,
+    /// The required literal of each glob, matched case-insensitively; `None` when some
+    /// glob has none (`**/*`), and every path goes to the glob set.
+    gate: Option<AhoCorasick>,
     /// For each glob of `set`, the rule index it belongs to.
     glob_rule: Vec<usize>,
 }
@@ -29,24 +42,60 @@ pub struct PathRules {
 impl PathRules {
     /// Builds the selector from `(rule index, spec)` pairs; `None` when no rule is
     /// path-scoped (the common case for user rule sets), so the scan skips it entirely.
+    /// Every glob is parsed here, so that a bad one is reported before the scan.
     pub fn new<'a>(
         rules: impl Iterator<Item = (usize, &'a RuleSpec)>,
     ) -> Result<Option<PathRules>, (usize, String)> {
-        let mut builder = GlobSetBuilder::new();
+        let mut globs = Vec::new();
         let mut glob_rule = Vec::new();
         for (r, spec) in rules {
             for g in &spec.paths {
-                builder.add(path_glob(g).map_err(|e| (r, e))?);
+                globs.push(path_glob(g).map_err(|e| (r, e))?);
                 glob_rule.push(r);
             }
         }
         if glob_rule.is_empty() {
             return Ok(None);
         }
-        let set = builder
-            .build()
-            .map_err(|e| (glob_rule[0], format!("path globs: {e}")))?;
-        Ok(Some(PathRules { set, glob_rule }))
+        let literals: Option<Vec<String>> =
+            globs.iter().map(|g| required_literal(g.glob())).collect();
+        let gate = literals.and_then(|l| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(l)
+                .ok()
+        });
+        Ok(Some(PathRules {
+            globs,
+            set: OnceLock::new(),
+            gate,
+            glob_rule,
+        }))
+    }
+
+    /// The globs matching `path`, into `out` (cleared first).
+    fn matches(&self, path: &str, out: &mut Vec<usize>) {
+        let set = self.set.get_or_init(|| {
+            let mut builder = GlobSetBuilder::new();
+            for g in &self.globs {
+                builder.add(g.clone());
+            }
+            builder.build().ok()
+        });
+        match set {
+            Some(set) => set.matches_into(path, out),
+            // The set of them fails only on a size limit: then each glob on its own
+            // (slower, the same answers), never a silent empty set.
+            None => {
+                out.clear();
+                out.extend(
+                    self.globs
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, g)| g.compile_matcher().is_match(path).then_some(i)),
+                );
+            }
+        }
     }
 
     /// The rules that apply to `path`, sorted and unique, via `cache` (one glob-set match
@@ -55,7 +104,10 @@ impl PathRules {
         if cache.path.as_deref() != Some(path) {
             cache.path = Some(path.to_string());
             cache.rules.clear();
-            self.set.matches_into(path, &mut cache.globs);
+            cache.globs.clear();
+            if self.gate.as_ref().map_or(true, |g| g.is_match(path)) {
+                self.matches(path, &mut cache.globs);
+            }
             cache
                 .rules
                 .extend(cache.globs.iter().map(|&g| self.glob_rule[g]));
@@ -64,6 +116,40 @@ impl PathRules {
         }
         &cache.rules
     }
+}
+
+/// The longest literal part of `glob` that every matching path contains, or `None` when
+/// there is none. Wildcards, character classes, `{a,b}` alternatives and escapes count as
+/// unknown text; a `/` right after `**` may be absent (`**/.netrc` matches `.netrc`), so
+/// leading slashes are dropped from each part.
+fn required_literal(glob: &str) -> Option<String> {
+    let mut parts = vec![String::new()];
+    let mut depth = 0usize;
+    let mut chars = glob.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' | '[' => {
+                depth += 1;
+                parts.push(String::new());
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                parts.push(String::new());
+            }
+            '\\' => {
+                chars.next();
+                parts.push(String::new());
+            }
+            '*' | '?' => parts.push(String::new()),
+            c if depth == 0 => parts.last_mut().expect("never empty").push(c),
+            _ => {}
+        }
+    }
+    parts
+        .into_iter()
+        .map(|p| p.trim_start_matches('/').to_string())
+        .max_by_key(String::len)
+        .filter(|p| !p.is_empty())
 }
 
 /// The last path's answer, kept in the per-thread scratch.
@@ -145,6 +231,33 @@ pub fn is_template_value(secret: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn required_literals_are_in_every_matching_path() {
+        let cases = [
+            ("**/.netrc", Some(".netrc")),
+            ("**/.kube/configs/*", Some(".kube/configs/")),
+            ("**/*.{yml,yaml}", Some(".")),
+            ("**/kubeconfig*.yaml", Some("kubeconfig")),
+            ("**/[Ww]eb.config", Some("eb.config")),
+            ("**/*", None),
+        ];
+        for (glob, want) in cases {
+            assert_eq!(required_literal(glob).as_deref(), want, "{glob}");
+        }
+        // Against the glob matcher itself: a matching path contains the literal.
+        for (glob, path) in [
+            ("**/.netrc", ".NETRC"),
+            ("**/.kube/configs/*", "home/u/.kube/configs/prod"),
+            ("**/.kube/configs/*", ".kube/configs/prod"),
+            ("**/*.{yml,yaml}", "a/b.yaml"),
+        ] {
+            let g = path_glob(glob).unwrap().compile_matcher();
+            assert!(g.is_match(path), "{glob} {path}");
+            let lit = required_literal(glob).unwrap().to_ascii_lowercase();
+            assert!(path.to_ascii_lowercase().contains(&lit), "{glob} {path}");
+        }
+    }
     use crate::rules::parse_rule_file;
 
     #[test]
