@@ -386,7 +386,7 @@ mod tests {
 
     #[test]
     fn finds_the_url_a_password_is_in() {
-        let t = b"API=https://deploy:Hv7Kp2Qx9Lm4Rt6W@127.0.0.1:8080/api\n";
+        let t = b"API=https://deploy:Hv7Kp2Qx9Lm4Rt6W@127.0.0.1:8080/api\n"; // leaksweep:allow
         let (user, o) = userinfo_url(t, b"Hv7Kp2Qx9Lm4Rt6W").unwrap();
         assert_eq!(user, "deploy");
         assert_eq!(o.base(), "http://127.0.0.1:8080".replace("http:", "https:"));
