@@ -8,10 +8,13 @@
 //! (`{0,}`) matches a superset of the texts, and its DFA stays small.
 //!
 //! So each rule whose pattern has such a repetition gets a *gate*: the relaxed pattern,
-//! compiled without capture groups. A window where the gate finds no match cannot hold a
-//! match of the rule (every text the rule matches, the gate matches), and is skipped
-//! without running the exact regex. Windows that pass run the exact regex as before, so
-//! findings are identical with and without the gate; most windows do not pass.
+//! compiled with only the whole-match group. Every text the rule matches, the gate matches
+//! at the same start, so the gate's leftmost match start is the first place a match of the
+//! rule can start: the exact regex then runs *anchored* there (see
+//! `Compiled::search_from`), and an anchored search of a bounded repetition is a short
+//! chain of states, not the product of every overlapping start. A window where the gate
+//! finds nothing is done after one cheap search. Findings are identical with and without
+//! the gate.
 
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
@@ -40,7 +43,7 @@ pub fn build(pattern: &str, unicode: bool, size_limit: usize) -> Option<Regex> {
             meta::Config::new()
                 .auto_prefilter(false)
                 .utf8_empty(false)
-                .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
+                .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit)
                 .nfa_size_limit(Some(size_limit)),
         )
         .syntax(syntax::Config::new().unicode(unicode).utf8(false))

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::captures::Captures;
 use regex_automata::util::syntax;
-use regex_automata::{Input, PatternID};
+use regex_automata::{Anchored, Input, PatternID};
 
 use crate::rules::lint::Problem;
 use crate::rules::{LoadedRule, RuleSpec};
@@ -191,6 +191,53 @@ fn compile(spec: &RuleSpec) -> Result<Compiled, String> {
         allows,
     })
 }
+
+impl Compiled {
+    /// The leftmost match of the rule's regex in `hay` starting at or after `pos`, into
+    /// `locs` (no match leaves `locs` empty).
+    ///
+    /// Without a gate this is one unanchored search. With one, the gate (a superset of
+    /// the regex without its wide bounded repetitions, see [`gate`]) finds the leftmost
+    /// position where a match could start, and the exact regex is tried *anchored* there.
+    /// Every match of the regex is a match of the gate at the same start, so the first
+    /// start where the anchored regex matches is the regex's leftmost match, with the same
+    /// span and groups as the unanchored search reports. An anchored search never tracks
+    /// the many overlapping starts that make a bounded repetition explode in the
+    /// unanchored lazy DFA, which is where the generic rules spent most of their time.
+    /// A window where the gate keeps matching and the regex does not falls back to the
+    /// unanchored search after [`ANCHORED_TRIES`], so no input costs more than before.
+    fn search_from(&self, hay: &[u8], pos: usize, locs: &mut Captures) {
+        let Some(gate) = &self.gate else {
+            self.regex
+                .search_captures(&Input::new(hay).span(pos..hay.len()), locs);
+            return;
+        };
+        let mut at = pos;
+        for _ in 0..ANCHORED_TRIES {
+            let Some(candidate) = gate.find(Input::new(hay).span(at..hay.len())) else {
+                locs.set_pattern(None);
+                return;
+            };
+            let start = candidate.start();
+            self.regex.search_captures(
+                &Input::new(hay)
+                    .span(start..hay.len())
+                    .anchored(Anchored::Yes),
+                locs,
+            );
+            if locs.is_match() || start >= hay.len() {
+                return;
+            }
+            at = start + 1;
+        }
+        self.regex
+            .search_captures(&Input::new(hay).span(at..hay.len()), locs);
+    }
+}
+
+/// Gate candidates tried anchored in one search before it falls back to one unanchored
+/// search (see [`Compiled::search_from`]).
+const ANCHORED_TRIES: usize = 64;
 
 /// Per-thread scratch space, reused across scans to avoid allocation on the hot path.
 #[derive(Debug, Default)]
@@ -391,16 +438,9 @@ impl Engine {
         out: &mut Vec<Match>,
     ) {
         let bounded = &hay[..hi];
-        if let Some(gate) = &compiled.gate {
-            if !gate.is_match(Input::new(bounded).span(lo..hi)) {
-                return;
-            }
-        }
         let mut pos = lo;
         while pos <= hi {
-            compiled
-                .regex
-                .search_captures(&Input::new(bounded).span(pos..bounded.len()), locs);
+            compiled.search_from(bounded, pos, locs);
             let Some(m) = locs.get_match() else {
                 break;
             };
@@ -612,5 +652,60 @@ regex = '''-p (?:"(?P<secret>[^"]+)"|(?P<secret_alt1>\S+))'''
         let hay = b"AKIAIOSFODNN7EXAMPLE";
         e.scan(hay, hay.len(), None, &mut Scratch::default(), &mut out);
         assert!(out.is_empty());
+    }
+
+    /// The gate-led search (gate finds the start, the regex runs anchored there) reports
+    /// exactly what one unanchored search of the regex does, from every position: names
+    /// longer than the bounded repetition allows (the gate matches, the regex does not at
+    /// that start), a match after many such false starts (past the anchored tries, where
+    /// the search falls back), and no match at all.
+    #[test]
+    fn gate_led_search_equals_the_unanchored_search() {
+        let toml = r#"
+[[rule]]
+id = "bounded"
+name = "Bounded"
+keywords = ["token"]
+regex = '''(?i)(?:^|[^\w])([a-z_][\w.-]{0,12}?token[\w-]{0,8})\s*[:=]\s*["']?([\w/+]{8,40})'''
+secret_group = 2
+examples = ["my_token = q8Zr2mV9xK4tW7pL"] # leaksweep:allow (test fixture)
+negative_examples = ["token"]
+"#;
+        let e = engine(toml);
+        let compiled = e.rules()[0].compiled().unwrap();
+        assert!(
+            compiled.gate.is_some(),
+            "the rule has wide bounded repetitions"
+        );
+        let false_starts = "a_very_long_name_indeed_token = abcdefgh12 ".repeat(ANCHORED_TRIES + 5);
+        let hays: Vec<String> = vec![
+            "my_token = q8Zr2mV9xK4tW7pL and api_token: 'Zq8r2mV9xK4tW7pLa'".into(), // leaksweep:allow
+            "a_very_long_name_indeed_token = q8Zr2mV9xK4tW7pL, x_token=abcdefgh12".into(), // leaksweep:allow
+            format!("{false_starts} ok_token = q8Zr2mV9xK4tW7pL"), // leaksweep:allow (test fixture)
+            "no keyword here at all".into(),
+            "TOKEN_VALUE_TOO_LONG_FOR_ANY_NAME_token_abcdefghijk = 12".into(),
+        ];
+        let mut want = compiled.regex.create_captures();
+        let mut got = compiled.regex.create_captures();
+        for hay in &hays {
+            let hay = hay.as_bytes();
+            for pos in 0..=hay.len() {
+                compiled
+                    .regex
+                    .search_captures(&Input::new(hay).span(pos..hay.len()), &mut want);
+                compiled.search_from(hay, pos, &mut got);
+                let groups = |c: &Captures| {
+                    (0..3)
+                        .map(|g| c.get_group(g).map(|s| s.range()))
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(
+                    groups(&got),
+                    groups(&want),
+                    "pos {pos} in {:?}",
+                    String::from_utf8_lossy(hay)
+                );
+            }
+        }
     }
 }
