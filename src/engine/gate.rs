@@ -17,27 +17,22 @@
 //! the gate.
 
 use regex_automata::meta::{self, Regex};
-use regex_automata::util::syntax;
 use regex_syntax::hir::{Hir, HirKind, Repetition};
 
 /// Bounded repetitions whose range (`max - min`) is at least this wide are lifted. Narrow
 /// ranges (`{2,4}`, an optional `-`) cost the DFA little and keep the gate selective.
 const MIN_RANGE: u32 = 6;
 
-/// Builds the gate for `pattern`, or `None` when relaxing changes nothing (the regex is
-/// already DFA-friendly) or the relaxed pattern does not compile within `size_limit`.
-pub fn build(pattern: &str, unicode: bool, size_limit: usize) -> Option<Regex> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(unicode)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?;
-    let mut changed = false;
-    let relaxed = relax(hir, &mut changed);
-    if !changed {
+/// Builds the gate for the parsed pattern `hir`, or `None` when relaxing changes nothing
+/// (the regex is already DFA-friendly) or the relaxed pattern does not compile within
+/// `size_limit`. The caller parses once for the regex and the gate: parsing is a large
+/// part of compiling a rule, and rules compile while the first files are scanned.
+pub fn build(hir: &Hir, size_limit: usize) -> Option<Regex> {
+    if !has_wide(hir) {
         return None;
     }
+    let mut changed = false;
+    let relaxed = relax(hir.clone(), &mut changed);
     meta::Builder::new()
         .configure(
             meta::Config::new()
@@ -46,9 +41,22 @@ pub fn build(pattern: &str, unicode: bool, size_limit: usize) -> Option<Regex> {
                 .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit)
                 .nfa_size_limit(Some(size_limit)),
         )
-        .syntax(syntax::Config::new().unicode(unicode).utf8(false))
         .build_from_hir(&relaxed)
         .ok()
+}
+
+/// Whether `hir` has a repetition that [`relax`] lifts.
+fn has_wide(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Repetition(rep) => is_wide(rep) || has_wide(&rep.sub),
+        HirKind::Capture(cap) => has_wide(&cap.sub),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => subs.iter().any(has_wide),
+        _ => false,
+    }
+}
+
+fn is_wide(rep: &Repetition) -> bool {
+    rep.max.is_some_and(|max| max - rep.min >= MIN_RANGE)
 }
 
 /// Lifts the upper bound of every wide bounded repetition in `hir`. The result matches
@@ -57,7 +65,7 @@ pub fn build(pattern: &str, unicode: bool, size_limit: usize) -> Option<Regex> {
 fn relax(hir: Hir, changed: &mut bool) -> Hir {
     match hir.into_kind() {
         HirKind::Repetition(rep) => {
-            let wide = rep.max.is_some_and(|max| max - rep.min >= MIN_RANGE);
+            let wide = is_wide(&rep);
             *changed |= wide;
             Hir::repetition(Repetition {
                 min: rep.min,
@@ -92,6 +100,18 @@ fn relax(hir: Hir, changed: &mut bool) -> Hir {
 mod tests {
     use super::*;
     use regex_automata::Input;
+
+    fn parse(pattern: &str) -> Hir {
+        regex_syntax::ParserBuilder::new()
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .unwrap()
+    }
+
+    fn build(pattern: &str, _unicode: bool, size_limit: usize) -> Option<Regex> {
+        super::build(&parse(pattern), size_limit)
+    }
 
     #[test]
     fn narrow_or_unbounded_patterns_need_no_gate() {

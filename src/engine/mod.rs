@@ -22,8 +22,8 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::captures::Captures;
-use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, PatternID};
+use regex_syntax::hir::Hir;
 
 use crate::rules::lint::Problem;
 use crate::rules::{LoadedRule, RuleSpec};
@@ -131,9 +131,25 @@ impl Rule {
 /// necessarily UTF-8; Unicode classes only where the rule asks for them), through the
 /// meta engine directly so that literal prefilters can be turned off: a rule's regex only
 /// runs on the short windows around its keyword hits, where a prefilter has nothing to
-/// skip, and extracting one was a third of the cost of compiling the built-in rules.
-fn compile_regex(spec: &RuleSpec) -> Result<Regex, String> {
-    meta::Builder::new()
+/// skip, and extracting one was a third of the cost of compiling the built-in rules. The
+/// parsed pattern is returned too: the gate is built from the same parse.
+fn compile_regex(spec: &RuleSpec) -> Result<(Regex, Hir), String> {
+    // The regex crate words syntax errors best (the pattern with a caret).
+    let explain = |e: &dyn std::fmt::Display| match regex::bytes::RegexBuilder::new(&spec.regex)
+        .unicode(spec.unicode)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+    {
+        Err(re) => format!("regex does not compile: {re}"),
+        Ok(_) => format!("regex does not compile: {e}"),
+    };
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(spec.unicode)
+        .utf8(false)
+        .build()
+        .parse(&spec.regex)
+        .map_err(|e| explain(&e))?;
+    let regex = meta::Builder::new()
         .configure(
             meta::Config::new()
                 .auto_prefilter(false)
@@ -141,23 +157,13 @@ fn compile_regex(spec: &RuleSpec) -> Result<Regex, String> {
                 .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
                 .onepass_size_limit(Some(REGEX_SIZE_LIMIT)),
         )
-        .syntax(syntax::Config::new().unicode(spec.unicode).utf8(false))
-        .build(&spec.regex)
-        .map_err(|e| {
-            // The regex crate words syntax errors best (the pattern with a caret).
-            match regex::bytes::RegexBuilder::new(&spec.regex)
-                .unicode(spec.unicode)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .build()
-            {
-                Err(re) => format!("regex does not compile: {re}"),
-                Ok(_) => format!("regex does not compile: {e}"),
-            }
-        })
+        .build_from_hir(&hir)
+        .map_err(|e| explain(&e))?;
+    Ok((regex, hir))
 }
 
 fn compile(spec: &RuleSpec) -> Result<Compiled, String> {
-    let regex = compile_regex(spec)?;
+    let (regex, hir) = compile_regex(spec)?;
     let names: Vec<Option<&str>> = regex.group_info().pattern_names(PatternID::ZERO).collect();
     let secret_group = match spec.secret_group {
         Some(g) if g < names.len() => g,
@@ -184,7 +190,7 @@ fn compile(spec: &RuleSpec) -> Result<Compiled, String> {
         .map(CompiledAllow::new)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Compiled {
-        gate: gate::build(&spec.regex, spec.unicode, REGEX_SIZE_LIMIT),
+        gate: gate::build(&hir, REGEX_SIZE_LIMIT),
         regex,
         secret_group,
         alt_groups,
