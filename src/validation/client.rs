@@ -30,6 +30,27 @@ pub struct Call {
     pub what: String,
 }
 
+impl Call {
+    /// A form POST (`application/x-www-form-urlencoded`) of `body` to `url`, as OAuth token
+    /// endpoints take it. The body holds the credential: it is moved into the request
+    /// (wiped on drop with it), so no copy is left behind.
+    pub fn form_post(url: String, body: String, what: String) -> Call {
+        Call {
+            req: Req {
+                method: "POST",
+                url,
+                headers: vec![(
+                    "Content-Type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                )],
+                body: Some(body.into_bytes()),
+                write: false,
+            },
+            what,
+        }
+    }
+}
+
 /// An answer, whatever its status. The body may echo the credential: parse, never print
 /// it unscrubbed.
 pub struct Answer {

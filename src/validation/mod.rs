@@ -990,32 +990,24 @@ fn gcp_call(base: &str, job: &Job) -> Result<Call, String> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let jwt = signer.jwt(
+    let mut jwt = signer.jwt(
         &serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": kid}),
         &serde_json::json!({
             "iss": email, "aud": aud, "iat": now, "exp": now + 600,
             "scope": "https://www.googleapis.com/auth/cloud-platform",
         }),
     )?;
-    let mut body = format!(
+    let body = format!(
         "grant_type={}&assertion={jwt}",
         crate::net::http::encode_component("urn:ietf:params:oauth:grant-type:jwt-bearer")
     );
-    let call = Call {
-        req: Req {
-            method: "POST",
-            url: aud,
-            headers: vec![(
-                "Content-Type".into(),
-                "application/x-www-form-urlencoded".into(),
-            )],
-            body: Some(body.as_bytes().to_vec()),
-            write: false,
-        },
-        what: format!("POST {base}/token (jwt-bearer)"),
-    };
-    body.zeroize();
-    Ok(call)
+    // The signed assertion is a bearer credential for ten minutes: only the body keeps it.
+    jwt.zeroize();
+    Ok(Call::form_post(
+        aud,
+        body,
+        format!("POST {base}/token (jwt-bearer)"),
+    ))
 }
 
 fn judge_gcp(job: &Job, ans: &Answer, secrets: &[&[u8]], at: &str) -> Validation {
@@ -1169,28 +1161,18 @@ fn azure_call(base: &str, job: &Job) -> Call {
     use crate::net::http::encode_component as enc;
     let client = job.b.as_ref().map(text).unwrap_or_default();
     let mut secret = text(&job.a);
-    let mut body = format!(
+    let body = format!(
         "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
         enc(&client),
         enc(&secret),
         enc("https://graph.microsoft.com/.default")
     );
     secret.zeroize();
-    let call = Call {
-        req: Req {
-            method: "POST",
-            url: format!("{base}/{}/oauth2/v2.0/token", job.aux),
-            headers: vec![(
-                "Content-Type".into(),
-                "application/x-www-form-urlencoded".into(),
-            )],
-            body: Some(body.as_bytes().to_vec()),
-            write: false,
-        },
-        what: format!("POST {base}/<tenant>/oauth2/v2.0/token (client_credentials)"),
-    };
-    body.zeroize();
-    call
+    Call::form_post(
+        format!("{base}/{}/oauth2/v2.0/token", job.aux),
+        body,
+        format!("POST {base}/<tenant>/oauth2/v2.0/token (client_credentials)"),
+    )
 }
 
 /// Entra ID error codes that mean the credential does not work: invalid secret, app not
