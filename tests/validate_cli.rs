@@ -188,6 +188,34 @@ fn validation_of(found: &[Value], path: &str, rule: &str) -> Value {
         .clone()
 }
 
+/// A listening port that must never be contacted: bound and counted, never answered.
+struct Tripwire(TcpListener);
+
+impl Tripwire {
+    fn new() -> Tripwire {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        Tripwire(listener)
+    }
+
+    fn port(&self) -> u16 {
+        self.0.local_addr().expect("addr").port()
+    }
+
+    /// Whether something connected (the control that proves the port is reachable).
+    fn was_contacted(&self) -> bool {
+        self.0.accept().is_ok()
+    }
+
+    /// Fails with `what` if anything connected since it was bound.
+    fn assert_untouched(&self, what: &str) {
+        match self.0.accept() {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+}
+
 /// Every HTTP provider: a seeded credential is live with the identity the provider
 /// shows, an unknown one is invalid, and every request matched the documented contract.
 #[test]
@@ -435,9 +463,8 @@ fn missing_half_of_a_pair_and_rules_without_validator_are_unknown() {
 #[test]
 fn no_connection_is_made_without_validate() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let port = listener.local_addr().expect("addr").port();
+    let listener = Tripwire::new();
+    let port = listener.port();
     github_file(dir.path(), "a.env", 5);
     std::fs::write(
         dir.path().join(".leaksweep.toml"),
@@ -459,10 +486,7 @@ fn no_connection_is_made_without_validate() {
             common::stdout(&o)
         );
     }
-    match listener.accept() {
-        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-        other => panic!("a connection was made without --validate: {other:?}"),
-    }
+    listener.assert_untouched("a connection was made without --validate");
     // The same setup with --validate does connect (the listener is a valid target).
     let o = common::bin()
         .current_dir(dir.path())
@@ -482,10 +506,7 @@ fn no_connection_is_made_without_validate() {
         "{}",
         common::stdout(&o)
     );
-    assert!(
-        listener.accept().is_ok(),
-        "--validate should have connected"
-    );
+    assert!(listener.was_contacted(), "--validate should have connected");
 }
 
 /// Hosts named in scanned text are never contacted: database URIs, URLs with
@@ -493,9 +514,8 @@ fn no_connection_is_made_without_validate() {
 #[test]
 fn hosts_named_in_scanned_files_are_never_contacted() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let port = listener.local_addr().expect("addr").port();
+    let listener = Tripwire::new();
+    let port = listener.port();
     std::fs::write(
         dir.path().join("leak.env"),
         format!(
@@ -532,10 +552,7 @@ fn hosts_named_in_scanned_files_are_never_contacted() {
             .contains("VAULT_ADDR"),
         "{vault}"
     );
-    match listener.accept() {
-        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-        other => panic!("a host from the scanned file was contacted: {other:?}"),
-    }
+    listener.assert_untouched("a host from the scanned file was contacted");
 }
 
 /// A credential the provider echoes back never reaches stdout, stderr, the report file
@@ -1005,9 +1022,8 @@ fn self_hosted_files(dir: &Path, authority: &str) {
 #[test]
 fn hosts_next_to_credentials_are_not_contacted_unless_allow_listed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let port = listener.local_addr().expect("addr").port();
+    let listener = Tripwire::new();
+    let port = listener.port();
     self_hosted_files(dir.path(), &format!("127.0.0.1:{port}"));
     let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
     let closed_port = closed.local_addr().expect("addr").port();
@@ -1046,10 +1062,7 @@ fn hosts_next_to_credentials_are_not_contacted_unless_allow_listed() {
             .is_some_and(|d| d.contains("--validate-allow-host") && d.contains("VAULT_ADDR")),
         "{v}"
     );
-    match listener.accept() {
-        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-        other => panic!("a host from the scanned text was contacted: {other:?}"),
-    }
+    listener.assert_untouched("a host from the scanned text was contacted");
 }
 
 /// With the host allow-listed (flag or `[validation] allow_hosts`): the password in a URL
@@ -1179,9 +1192,8 @@ fn allow_list_entries_that_are_not_plain_hosts_are_refused() {
 /// no connection, and the result is `error` (cannot tell).
 #[test]
 fn redirects_from_allow_listed_hosts_are_not_followed() {
-    let elsewhere = TcpListener::bind("127.0.0.1:0").expect("bind");
-    elsewhere.set_nonblocking(true).expect("nonblocking");
-    let elsewhere_port = elsewhere.local_addr().expect("addr").port();
+    let elsewhere = Tripwire::new();
+    let elsewhere_port = elsewhere.port();
     let redirector = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = redirector.local_addr().expect("addr").port();
     let t = std::thread::spawn(move || {
@@ -1226,10 +1238,7 @@ fn redirects_from_allow_listed_hosts_are_not_followed() {
         v["detail"].as_str().is_some_and(|d| d.contains("redirect")),
         "{v}"
     );
-    match elsewhere.accept() {
-        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-        other => panic!("the redirect was followed: {other:?}"),
-    }
+    elsewhere.assert_untouched("the redirect was followed");
 }
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
