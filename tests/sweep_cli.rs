@@ -966,18 +966,15 @@ fn validate_in_a_sweep_asks_once_per_credential_and_checkpoints_and_merges_keep_
     let s = harness::Server::start("validators.py", &[]);
     s.seed(serde_json::json!({"credentials": { live.clone(): {"answer": "live", "identity": "octo"} }}));
 
-    let out = sweep_validated(
-        root.path(),
-        &s,
-        &[
-            "--repos-from",
-            "repos.txt",
-            "-f",
-            "json",
-            "--checkpoint",
-            "sweep.ckpt",
-        ],
-    );
+    let args = [
+        "--repos-from",
+        "repos.txt",
+        "-f",
+        "json",
+        "--checkpoint",
+        "sweep.ckpt",
+    ];
+    let out = sweep_validated(root.path(), &s, &args);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_no_secret(&out, &[&live, &dead]);
     let v = json(&out);
@@ -1020,18 +1017,7 @@ fn validate_in_a_sweep_asks_once_per_credential_and_checkpoints_and_merges_keep_
     assert!(!ckpt.contains(&live) && !ckpt.contains(&dead));
 
     // Resumed: every repository comes from the checkpoint, results and all; no request.
-    let out = sweep_validated(
-        root.path(),
-        &s,
-        &[
-            "--repos-from",
-            "repos.txt",
-            "-f",
-            "json",
-            "--checkpoint",
-            "sweep.ckpt",
-        ],
-    );
+    let out = sweep_validated(root.path(), &s, &args);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("4 of 4 repositories taken from the checkpoint"));
     assert_eq!(status(&json(&out)), want);

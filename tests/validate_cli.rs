@@ -670,12 +670,7 @@ fn one_request_per_unique_credential_and_results_filter_and_fail_on() {
     assert_eq!(o.status.code(), Some(1));
     // --fail-on live without --validate is refused (it would always pass).
     let o = scan(dir.path(), &["--fail-on".into(), "live".into()]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        common::stderr(&o).contains("needs --validate"),
-        "{}",
-        common::stderr(&o)
-    );
+    common::assert_refused(&o, "needs --validate");
 }
 
 #[test]
@@ -696,12 +691,7 @@ fn bad_endpoints_are_refused_before_scanning() {
                 arg.into(),
             ],
         );
-        assert_eq!(o.status.code(), Some(2), "{arg}");
-        assert!(
-            common::stderr(&o).contains(want),
-            "{arg}: {}",
-            common::stderr(&o)
-        );
+        common::assert_refused(&o, want);
     }
     std::fs::write(
         dir.path().join(".leaksweep.toml"),
@@ -709,12 +699,7 @@ fn bad_endpoints_are_refused_before_scanning() {
     )
     .expect("w");
     let o = scan(dir.path(), &["--validate".into()]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        common::stderr(&o).contains(".leaksweep.toml: [validation.endpoints]"),
-        "{}",
-        common::stderr(&o)
-    );
+    common::assert_refused(&o, ".leaksweep.toml: [validation.endpoints]");
 }
 
 #[test]
@@ -1167,12 +1152,7 @@ fn allow_list_entries_that_are_not_plain_hosts_are_refused() {
                 bad.into(),
             ],
         );
-        assert_eq!(o.status.code(), Some(2), "{bad}: {}", common::stderr(&o));
-        assert!(
-            common::stderr(&o).contains("--validate-allow-host"),
-            "{}",
-            common::stderr(&o)
-        );
+        common::assert_refused(&o, "--validate-allow-host");
     }
     std::fs::write(
         dir.path().join(".leaksweep.toml"),
@@ -1180,12 +1160,7 @@ fn allow_list_entries_that_are_not_plain_hosts_are_refused() {
     )
     .expect("config");
     let o = scan(dir.path(), &["--validate".into()]);
-    assert_eq!(o.status.code(), Some(2), "{}", common::stderr(&o));
-    assert!(
-        common::stderr(&o).contains("allow_hosts"),
-        "{}",
-        common::stderr(&o)
-    );
+    common::assert_refused(&o, "allow_hosts");
 }
 
 /// A redirect from an allow-listed host is never followed: the host it points to gets

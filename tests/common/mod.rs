@@ -4,6 +4,13 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// Asserts that `o` was refused as bad input (exit 2) with a message that says `want`.
+pub fn assert_refused(o: &Output, want: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(want), "expected {want:?} in: {err}");
+}
+
 /// The built binary.
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_leaksweep"))
