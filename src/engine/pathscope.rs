@@ -31,12 +31,19 @@ use crate::rules::RuleSpec;
 #[derive(Debug)]
 pub struct PathRules {
     globs: Vec<globset::Glob>,
-    set: OnceLock<Option<GlobSet>>,
+    set: OnceLock<Matcher>,
     /// The required literal of each glob, matched case-insensitively; `None` when some
     /// glob has none (`**/*`), and every path goes to the glob set.
     gate: Option<AhoCorasick>,
     /// For each glob of `set`, the rule index it belongs to.
     glob_rule: Vec<usize>,
+}
+
+/// The compiled globs: one set, or each glob alone when the set exceeds a size limit.
+#[derive(Debug)]
+enum Matcher {
+    Set(GlobSet),
+    Each(Vec<globset::GlobMatcher>),
 }
 
 impl PathRules {
@@ -75,24 +82,31 @@ impl PathRules {
 
     /// The globs matching `path`, into `out` (cleared first).
     fn matches(&self, path: &str, out: &mut Vec<usize>) {
-        let set = self.set.get_or_init(|| {
+        let matcher = self.set.get_or_init(|| {
             let mut builder = GlobSetBuilder::new();
             for g in &self.globs {
                 builder.add(g.clone());
             }
-            builder.build().ok()
-        });
-        match set {
-            Some(set) => set.matches_into(path, out),
-            // The set of them fails only on a size limit: then each glob on its own
-            // (slower, the same answers), never a silent empty set.
-            None => {
-                out.clear();
-                out.extend(
+            match builder.build() {
+                Ok(set) => Matcher::Set(set),
+                // The set of them fails only on a size limit: then each glob on its own
+                // (slower, the same answers), never a silent empty set.
+                Err(_) => Matcher::Each(
                     self.globs
                         .iter()
+                        .map(globset::Glob::compile_matcher)
+                        .collect(),
+                ),
+            }
+        });
+        match matcher {
+            Matcher::Set(set) => set.matches_into(path, out),
+            Matcher::Each(each) => {
+                out.clear();
+                out.extend(
+                    each.iter()
                         .enumerate()
-                        .filter_map(|(i, g)| g.compile_matcher().is_match(path).then_some(i)),
+                        .filter_map(|(i, m)| m.is_match(path).then_some(i)),
                 );
             }
         }
