@@ -11,6 +11,7 @@
 pub mod allow;
 pub mod context;
 mod gate;
+mod grams;
 pub mod identify;
 pub mod pathscope;
 pub mod prefilter;
