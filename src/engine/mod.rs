@@ -361,7 +361,7 @@ impl Engine {
                 message,
             }]
         })?;
-        // Path-scoped rules stay out of the keyword automaton: their paths select them.
+        // Path-scoped rules stay out of the keyword prefilter: their paths select them.
         let keywords: Vec<Vec<String>> = out
             .iter()
             .map(|r| {
@@ -638,7 +638,7 @@ impl Engine {
         locs: &mut Captures,
         out: &mut Vec<Match>,
     ) {
-        // Hits arrive in the order of their ends; two keywords can start at one place.
+        // Two keywords can start at one place: one try there, bounded by the longer.
         hits.sort_unstable();
         hits.dedup_by(|later, kept| {
             let same = later.0 == kept.0;

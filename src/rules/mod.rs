@@ -123,7 +123,9 @@ pub struct RuleSpec {
     /// Severity of a leak.
     #[serde(default)]
     pub severity: Severity,
-    /// Keywords for the Aho-Corasick prefilter; matched ASCII case-insensitively.
+    /// Keywords for the prefilter; matched ASCII case-insensitively. Keywords of three
+    /// bytes or more let the prefilter skip text by anchors; a shorter one makes it read
+    /// every byte with an automaton.
     /// Path-scoped rules need none: their paths select them.
     #[serde(default)]
     pub keywords: Vec<String>,
