@@ -15,6 +15,7 @@
 //!
 //! Semver covers the command line and the output formats, not this Rust API.
 
+pub mod alloc;
 pub mod civil;
 pub mod cli;
 pub mod decode;
