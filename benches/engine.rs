@@ -221,9 +221,10 @@ fn bench_prefilter(c: &mut Criterion) {
     ] {
         g.throughput(Throughput::Bytes(data.len() as u64));
         g.bench_function(format!("{name}/anchors"), |b| {
+            let mut found = Vec::new();
             b.iter(|| {
                 let mut n = 0usize;
-                anchors.for_each_hit(&data, |_, _, _| n += 1);
+                anchors.for_each_hit(&data, &mut found, |_, _, _| n += 1);
                 n
             });
         });

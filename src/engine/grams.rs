@@ -124,45 +124,41 @@ struct Index {
 impl Index {
     fn new(mut entries: Vec<(u32, Keyword)>) -> Index {
         entries.sort_by_key(|(key, kw)| (*key, kw.pattern));
-        let distinct = entries.windows(2).filter(|w| w[0].0 != w[1].0).count() + 1;
+        let (sorted_keys, keywords): (Vec<u32>, Vec<Keyword>) = entries.into_iter().unzip();
+        let distinct = sorted_keys.chunk_by(|a, b| a == b).count();
         let bits = (distinct * 2).next_power_of_two().trailing_zeros().max(4);
-        let mut keys = vec![0u32; 1 << bits].into_boxed_slice();
-        let mut ranges = vec![(0u32, 0u32); 1 << bits].into_boxed_slice();
-        let shift = 32 - bits;
-        let mut keywords = Vec::with_capacity(entries.len());
-        let mut i = 0;
-        while i < entries.len() {
-            let key = entries[i].0;
-            let first = keywords.len();
-            while i < entries.len() && entries[i].0 == key {
-                keywords.push(std::mem::replace(
-                    &mut entries[i].1,
-                    Keyword::new(0, 0, Box::default()),
-                ));
-                i += 1;
+        let mut index = Index {
+            keys: vec![0u32; 1 << bits].into_boxed_slice(),
+            ranges: vec![(0u32, 0u32); 1 << bits].into_boxed_slice(),
+            keywords,
+            shift: 32 - bits,
+        };
+        let mut first = 0;
+        for run in sorted_keys.chunk_by(|a, b| a == b) {
+            let mut slot = index.home(run[0]);
+            while index.keys[slot] != 0 {
+                slot = (slot + 1) & (index.keys.len() - 1);
             }
-            let mut slot = (key.wrapping_mul(MUL4) >> shift) as usize;
-            while keys[slot] != 0 {
-                slot = (slot + 1) & (keys.len() - 1);
-            }
-            keys[slot] = key;
+            index.keys[slot] = run[0];
             #[allow(clippy::cast_possible_truncation)]
             {
-                ranges[slot] = (first as u32, keywords.len() as u32);
+                index.ranges[slot] = (first as u32, (first + run.len()) as u32);
             }
+            first += run.len();
         }
-        Index {
-            keys,
-            ranges,
-            keywords,
-            shift,
-        }
+        index
+    }
+
+    /// Where the probe for `key` starts.
+    #[inline]
+    fn home(&self, key: u32) -> usize {
+        (key.wrapping_mul(MUL4) >> self.shift) as usize
     }
 
     /// The keywords anchored on `key`.
     #[inline]
     fn get(&self, key: u32) -> &[Keyword] {
-        let mut slot = (key.wrapping_mul(MUL4) >> self.shift) as usize;
+        let mut slot = self.home(key);
         loop {
             match self.keys[slot] {
                 0 => return &[],

@@ -291,6 +291,8 @@ pub struct Scratch {
     windows: Vec<Vec<(usize, usize)>>,
     /// Per rule, the keyword hits `(start, end)` of this scan (for `at_hits` rules).
     hits: Vec<Vec<(usize, usize)>>,
+    /// The prefilter's keyword occurrences `(start, end, keyword)` of this scan.
+    keywords: Vec<(usize, usize, u32)>,
     touched: Vec<usize>,
     locs: Vec<Option<Captures>>,
     paths: PathCache,
@@ -413,22 +415,23 @@ impl Engine {
         let windows = &mut scratch.windows;
         let hits = &mut scratch.hits;
         let touched = &mut scratch.touched;
-        self.prefilter.for_each_hit(hay, |r, s, e| {
-            let rule_hits = &mut hits[r];
-            if rule_hits.is_empty() {
-                touched.push(r);
-            }
-            rule_hits.push((s, e));
-            if rules[r].runs_at_hits() {
-                return;
-            }
-            let w = prefilter::window(hay, s, e, rules[r].spec.multiline);
-            let list = &mut windows[r];
-            match list.last_mut() {
-                Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
-                _ => list.push(w),
-            }
-        });
+        self.prefilter
+            .for_each_hit(hay, &mut scratch.keywords, |r, s, e| {
+                let rule_hits = &mut hits[r];
+                if rule_hits.is_empty() {
+                    touched.push(r);
+                }
+                rule_hits.push((s, e));
+                if rules[r].runs_at_hits() {
+                    return;
+                }
+                let w = prefilter::window(hay, s, e, rules[r].spec.multiline);
+                let list = &mut windows[r];
+                match list.last_mut() {
+                    Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
+                    _ => list.push(w),
+                }
+            });
         if let (Some(pr), Some(path)) = (&self.path_rules, path) {
             for &r in pr.active(path, &mut scratch.paths) {
                 windows[r].push((0, hay.len()));
@@ -638,8 +641,9 @@ impl Engine {
         locs: &mut Captures,
         out: &mut Vec<Match>,
     ) {
-        // Two keywords can start at one place: one try there, bounded by the longer.
-        hits.sort_unstable();
+        // The prefilter reports hits by start (then end). Two keywords can start at one
+        // place: one try there, bounded by the longer.
+        debug_assert!(hits.windows(2).all(|w| w[0] <= w[1]), "hits in start order");
         hits.dedup_by(|later, kept| {
             let same = later.0 == kept.0;
             if same {
@@ -837,6 +841,7 @@ negative_examples = ["token"]
             }
         }
     }
+
     /// A rule whose every match begins with a keyword runs anchored at the hits, and
     /// reports what a search of each whole line reports: several URLs on a line, a
     /// keyword inside another (`https://` in `git+https://`), a hit inside a match

@@ -100,10 +100,17 @@ impl Prefilter {
 
     /// Calls `hit(rule, start, end)` for every keyword occurrence in `hay` and every rule
     /// that declared that keyword, in the order of the occurrences' starts (then ends).
-    pub fn for_each_hit(&self, hay: &[u8], mut hit: impl FnMut(usize, usize, usize)) {
-        let mut found = Vec::new();
-        self.finder.find_all(hay, &mut found);
-        for (start, end, pattern) in found {
+    /// `found` is the caller's scratch buffer for the occurrences (cleared first), kept
+    /// across calls so that a scan of many small files or blobs does not allocate per file.
+    pub fn for_each_hit(
+        &self,
+        hay: &[u8],
+        found: &mut Vec<(usize, usize, u32)>,
+        mut hit: impl FnMut(usize, usize, usize),
+    ) {
+        found.clear();
+        self.finder.find_all(hay, found);
+        for &(start, end, pattern) in found.iter() {
             if let Some(rules) = self.pattern_rules.get(pattern as usize) {
                 for &r in rules {
                     hit(r as usize, start, end);
@@ -188,7 +195,9 @@ mod tests {
         let p = Prefilter::new(&[vec!["ab".into(), "password".into()]]).unwrap();
         assert!(matches!(p.finder, Finder::Automaton(_)));
         let mut hits = Vec::new();
-        p.for_each_hit(b"xab Password", |r, s, e| hits.push((r, s, e)));
+        p.for_each_hit(b"xab Password", &mut Vec::new(), |r, s, e| {
+            hits.push((r, s, e));
+        });
         assert_eq!(hits, vec![(0, 1, 3), (0, 4, 12)]);
     }
 
@@ -196,7 +205,9 @@ mod tests {
     fn hits_are_case_insensitive_and_shared() {
         let p = Prefilter::new(&[vec!["akia".into()], vec!["AKIA".into(), "aws".into()]]).unwrap();
         let mut hits = Vec::new();
-        p.for_each_hit(b"x AkIa aws", |r, s, e| hits.push((r, s, e)));
+        p.for_each_hit(b"x AkIa aws", &mut Vec::new(), |r, s, e| {
+            hits.push((r, s, e));
+        });
         assert_eq!(hits, vec![(0, 2, 6), (1, 2, 6), (1, 7, 10)]);
     }
 }
