@@ -107,6 +107,21 @@ impl Req {
         }
     }
 
+    /// A form POST (`application/x-www-form-urlencoded`), as OAuth token endpoints take
+    /// it. The body usually holds the credential: it is moved in, and wiped on drop.
+    pub fn form(url: String, body: String) -> Req {
+        Req {
+            method: "POST",
+            url,
+            headers: vec![(
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )],
+            body: Some(body.into_bytes()),
+            write: false,
+        }
+    }
+
     /// A write carrying a JSON body.
     pub fn json(method: &'static str, url: String, body: &serde_json::Value) -> Req {
         Req {

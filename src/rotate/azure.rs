@@ -240,24 +240,15 @@ impl AzureKeyVault {
         let secret_text = std::str::from_utf8(secret.expose())
             .map_err(|_| self.err(ErrorKind::Config, "the client secret is not UTF-8"))?;
         let url = format!("{authority}/{}/oauth2/v2.0/token", encode_component(tenant));
-        let mut form = format!(
+        let form = format!(
             "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
             encode_component(client_id),
             encode_component(secret_text),
             encode_component("https://vault.azure.net/.default")
         );
-        let req = Req {
-            method: "POST",
-            url,
-            headers: vec![(
-                "content-type".into(),
-                "application/x-www-form-urlencoded".into(),
-            )],
-            body: Some(form.as_bytes().to_vec()),
-            // Getting a token changes nothing in the vault: allowed during a dry run.
-            write: false,
-        };
-        form.zeroize();
+        // Getting a token changes nothing in the vault (not a write: allowed during a dry
+        // run); the form, which holds the secret, is moved into the request and wiped with it.
+        let req = Req::form(url, form);
         let reply = self
             .http
             .send_auth(&req, false, &|_| Ok(Vec::new()))

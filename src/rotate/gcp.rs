@@ -280,25 +280,18 @@ impl GcpSecretManager {
             let claims = json!({
                 "iss": email, "scope": SCOPE, "aud": uri, "iat": now, "exp": now + 3600,
             });
-            let assertion = signer
+            let mut assertion = signer
                 .jwt(&header, &claims)
                 .map_err(|m| self.err(ErrorKind::Config, format!("{f}: {m}")))?;
-            let mut form = format!(
+            let form = format!(
                 "grant_type={}&assertion={assertion}",
                 encode_component("urn:ietf:params:oauth:grant-type:jwt-bearer")
             );
-            let req = Req {
-                method: "POST",
-                url: uri.clone(),
-                headers: vec![(
-                    "content-type".into(),
-                    "application/x-www-form-urlencoded".into(),
-                )],
-                body: Some(form.as_bytes().to_vec()),
-                // Getting a token changes nothing in Secret Manager.
-                write: false,
-            };
-            form.zeroize();
+            // The signed assertion is a bearer credential for an hour: only the request
+            // body (wiped with it) keeps it. Getting a token changes nothing in Secret
+            // Manager, so the request is not a write.
+            assertion.zeroize();
+            let req = Req::form(uri.clone(), form);
             let reply = self.http.send_auth(&req, false, &|_| Ok(Vec::new()))?;
             let mut body = reply.json();
             let out = if reply.ok() {

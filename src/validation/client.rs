@@ -31,21 +31,11 @@ pub struct Call {
 }
 
 impl Call {
-    /// A form POST (`application/x-www-form-urlencoded`) of `body` to `url`, as OAuth token
-    /// endpoints take it. The body holds the credential: it is moved into the request
-    /// (wiped on drop with it), so no copy is left behind.
+    /// A form POST of `body` to `url` ([`Req::form`]): the body, which holds the
+    /// credential, is moved into the request and wiped with it.
     pub fn form_post(url: String, body: String, what: String) -> Call {
         Call {
-            req: Req {
-                method: "POST",
-                url,
-                headers: vec![(
-                    "Content-Type".into(),
-                    "application/x-www-form-urlencoded".into(),
-                )],
-                body: Some(body.into_bytes()),
-                write: false,
-            },
+            req: Req::form(url, body),
             what,
         }
     }
