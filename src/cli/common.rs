@@ -96,7 +96,18 @@ pub fn prepare(
         baseline: triage.baseline.as_deref(),
         skip_config_baseline: triage.skip_config_baseline,
     };
-    Ok(project.prepare(set, &base, no_inline_ignores, &files)?)
+    let prepared = project.prepare(set, &base, no_inline_ignores, &files)?;
+    keep_until_exit(&prepared.ctx.engine);
+    Ok(prepared)
+}
+
+/// Keeps the engine alive until the process exits. A command builds one engine and
+/// exits when its scan is done; dropping the engine then frees every compiled rule (each
+/// regex a tree of many small blocks) on one thread while the other cores idle: 7 ms of
+/// a 250 ms directory scan. The operating system takes the memory back at exit anyway,
+/// and the engine holds nothing else (no files, no connections) that needs closing.
+fn keep_until_exit(engine: &Arc<Engine>) {
+    std::mem::forget(Arc::clone(engine));
 }
 
 /// Applies the config's `[scan]` defaults to output flags the command line left alone.
@@ -116,7 +127,9 @@ pub fn apply_output_defaults(out: &mut OutputArgs, d: &ScanDefaults) {
 
 /// Builds the engine, turning rule problems into one error that lists them all.
 pub fn build_engine(rules: Vec<LoadedRule>) -> anyhow::Result<Arc<Engine>> {
-    Ok(project::build_engine(rules)?)
+    let engine = project::build_engine(rules)?;
+    keep_until_exit(&engine);
+    Ok(engine)
 }
 
 /// Builds a scan context from the flags and the config of the project around the
