@@ -43,19 +43,10 @@ const CONFIG: GeneralPurposeConfig = GeneralPurposeConfig::new()
 const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, CONFIG);
 const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, CONFIG);
 
-/// Masks of one 64-byte block: bit `i` is set if byte `i` is in the base64 alphabets,
-/// an upper-case letter, a lower-case letter.
-#[derive(Debug, Clone, Copy, Default)]
-struct Masks {
-    b64: u64,
-    upper: u64,
-    lower: u64,
-}
-
-/// Classifies 16 bytes (given as two little-endian words) with SSE2, which every
-/// x86_64 processor has: about twenty instructions for 16 bytes and no branch.
+/// The base64 mask of 16 bytes (given as two little-endian words) with SSE2, which
+/// every x86_64 processor has: bit `i` is set if byte `i` is in the base64 alphabets.
 #[cfg(target_arch = "x86_64")]
-fn masks16(lo: u64, hi: u64) -> (u64, u64, u64) {
+fn b64_16(lo: u64, hi: u64) -> u64 {
     use std::arch::x86_64::{
         _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_movemask_epi8, _mm_or_si128,
         _mm_set1_epi8, _mm_set_epi64x,
@@ -75,50 +66,61 @@ fn masks16(lo: u64, hi: u64) -> (u64, u64, u64) {
         };
         #[allow(clippy::cast_possible_wrap)]
         let eq = |b: u8| _mm_cmpeq_epi8(x, _mm_set1_epi8(b as i8));
-        let upper = range(b'A', b'Z');
-        let lower = range(b'a', b'z');
-        let digit = range(b'0', b'9');
         let sym = _mm_or_si128(
             _mm_or_si128(eq(b'+'), eq(b'/')),
             _mm_or_si128(eq(b'-'), eq(b'_')),
         );
-        let b64 = _mm_or_si128(_mm_or_si128(upper, lower), _mm_or_si128(digit, sym));
+        let b64 = _mm_or_si128(
+            _mm_or_si128(range(b'A', b'Z'), range(b'a', b'z')),
+            _mm_or_si128(range(b'0', b'9'), sym),
+        );
         // movemask sets the low 16 bits only.
         #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
-        let m = |v| u64::from(_mm_movemask_epi8(v) as u16);
-        (m(b64), m(upper), m(lower))
+        u64::from(_mm_movemask_epi8(b64) as u16)
     }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn masks16(lo: u64, hi: u64) -> (u64, u64, u64) {
-    let (mut b, mut u, mut l) = (0, 0, 0);
+fn b64_16(lo: u64, hi: u64) -> u64 {
+    let mut m = 0;
     for (i, byte) in lo
         .to_le_bytes()
         .into_iter()
         .chain(hi.to_le_bytes())
         .enumerate()
     {
-        let c = CLASS[usize::from(byte)];
-        b |= u64::from(c != 0) << i;
-        u |= u64::from(c == UPPER) << i;
-        l |= u64::from(c == LOWER) << i;
+        m |= u64::from(CLASS[usize::from(byte)] != 0) << i;
     }
-    (b, u, l)
+    m
 }
 
-/// Classifies a 64-byte block with AVX2: two 32-byte halves.
+/// The base64 mask of a 64-byte block with SSE2 (or byte by byte off x86_64).
+fn block_b64(block: &[u8; 64]) -> u64 {
+    let mut m = 0;
+    for (k, q) in block.chunks_exact(16).enumerate() {
+        let word = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&q[i..i + 8]);
+            u64::from_le_bytes(w)
+        };
+        m |= b64_16(word(0), word(8)) << (16 * k);
+    }
+    m
+}
+
+/// The base64 mask of a 64-byte block with AVX2: two 32-byte halves.
 ///
 /// # Safety
-/// The CPU must support AVX2 (checked by the caller with `is_x86_feature_detected!`).
+/// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn block_masks_avx2(block: &[u8; 64]) -> Masks {
+#[inline]
+unsafe fn block_b64_avx2(block: &[u8; 64]) -> u64 {
     use std::arch::x86_64::{
         __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_loadu_si256,
         _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
     };
-    let mut m = Masks::default();
+    let mut m = 0;
     for (k, half) in block.chunks_exact(32).enumerate() {
         // SAFETY: `half` is 32 readable bytes; the load is unaligned.
         let x = unsafe { _mm256_loadu_si256(half.as_ptr().cast::<__m256i>()) };
@@ -131,92 +133,91 @@ unsafe fn block_masks_avx2(block: &[u8; 64]) -> Masks {
         };
         #[allow(clippy::cast_possible_wrap)]
         let eq = |b: u8| _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b as i8));
-        let upper = range(b'A', b'Z');
-        let lower = range(b'a', b'z');
-        let digit = range(b'0', b'9');
         let sym = _mm256_or_si256(
             _mm256_or_si256(eq(b'+'), eq(b'/')),
             _mm256_or_si256(eq(b'-'), eq(b'_')),
         );
-        let b64 = _mm256_or_si256(_mm256_or_si256(upper, lower), _mm256_or_si256(digit, sym));
+        let b64 = _mm256_or_si256(
+            _mm256_or_si256(range(b'A', b'Z'), range(b'a', b'z')),
+            _mm256_or_si256(range(b'0', b'9'), sym),
+        );
         // movemask sets 32 bits: reinterpret them.
         #[allow(clippy::cast_sign_loss)]
-        let bits = |v| u64::from(_mm256_movemask_epi8(v) as u32);
-        m.b64 |= bits(b64) << (32 * k);
-        m.upper |= bits(upper) << (32 * k);
-        m.lower |= bits(lower) << (32 * k);
+        let bits = u64::from(_mm256_movemask_epi8(b64) as u32);
+        m |= bits << (32 * k);
     }
     m
 }
 
-fn block_masks(block: &[u8; 64]) -> Masks {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was just detected.
-        return unsafe { block_masks_avx2(block) };
-    }
-    block_masks_sse2(block)
-}
-
-fn block_masks_sse2(block: &[u8; 64]) -> Masks {
-    let mut m = Masks::default();
-    for (k, q) in block.chunks_exact(16).enumerate() {
-        let word = |i: usize| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&q[i..i + 8]);
-            u64::from_le_bytes(w)
-        };
-        let (b, u, l) = masks16(word(0), word(8));
-        m.b64 |= b << (16 * k);
-        m.upper |= u << (16 * k);
-        m.lower |= l << (16 * k);
-    }
-    m
-}
-
-/// The masks of the block at `start` (bytes past the end of `data` count as breaks).
-fn masks_at(data: &[u8], start: usize) -> Masks {
-    if let Some(block) = data
+/// The base64 mask of the 64 bytes at `start` (bytes past the end of `data` count as
+/// breaks), `block` classifying whole blocks in place. The last, partial blocks are
+/// copied out and classified portably: a padded copy in the hot loop made the compiler
+/// assemble every block byte by byte.
+#[inline(always)]
+fn mask_at(data: &[u8], start: usize, block: &impl Fn(&[u8; 64]) -> u64) -> u64 {
+    match data
         .get(start..start + 64)
         .and_then(|b| <&[u8; 64]>::try_from(b).ok())
     {
-        return block_masks(block);
+        Some(b) => block(b),
+        None => tail_mask(data, start),
     }
-    let mut block = [0u8; 64];
-    if let Some(rest) = data.get(start..) {
-        block[..rest.len()].copy_from_slice(rest);
-    }
-    block_masks(&block)
 }
 
-/// Bits `[from, from + len)` of `x` (len <= 128 - from).
-fn bits(x: u128, from: usize, len: usize) -> u128 {
-    if len == 0 {
-        return 0;
+#[cold]
+#[inline(never)]
+fn tail_mask(data: &[u8], start: usize) -> u64 {
+    let mut pad = [0u8; 64];
+    if let Some(rest) = data.get(start..) {
+        let n = rest.len().min(64);
+        pad[..n].copy_from_slice(&rest[..n]);
     }
-    let shifted = x >> from;
-    if len >= 128 {
-        shifted
-    } else {
-        shifted & ((1u128 << len) - 1)
-    }
+    block_b64(&pad)
 }
 
 /// Appends the base64 runs of `data` that start before `owned_end`.
 ///
-/// Bytes are classified 64 at a time into bit masks (SIMD on x86_64); a run of at
+/// Bytes are classified 64 at a time into a bit mask (SIMD on x86_64); a run of at
 /// least [`MIN_BASE64_RUN`] base64 bytes shows as a set bit after AND-ing the mask with
 /// its own shifts (1, 2, 4, 8, then 16), over two blocks so that runs may cross a block
 /// edge. Only such runs are looked at byte by byte, and only if they hold both upper-
 /// and lower-case letters (hex ids, paths and words do not).
 pub(super) fn candidates(data: &[u8], owned_end: usize, out: &mut Vec<Candidate>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was just detected.
+        unsafe { candidates_avx2(data, owned_end, out) };
+        return;
+    }
+    search(data, owned_end, out, &block_b64);
+}
+
+/// [`candidates`] with the AVX2 block mask, inlined into the loop.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn candidates_avx2(data: &[u8], owned_end: usize, out: &mut Vec<Candidate>) {
+    // SAFETY: the caller checked AVX2 (this function's own feature).
+    search(data, owned_end, out, &|b| unsafe { block_b64_avx2(b) });
+}
+
+/// The loop of [`candidates`], with `block` giving the base64 mask of a 64-byte block.
+#[inline(always)]
+fn search(
+    data: &[u8],
+    owned_end: usize,
+    out: &mut Vec<Candidate>,
+    block: &impl Fn(&[u8; 64]) -> u64,
+) {
     let n = data.len();
     let mut p = 0usize; // runs starting before p were handled
     let mut start = 0usize;
-    let mut cur = masks_at(data, 0);
+    let mut cur = mask_at(data, 0, block);
     while start < owned_end && start < n {
-        let next = masks_at(data, start + 64);
-        let m = u128::from(cur.b64) | u128::from(next.b64) << 64;
+        let next = mask_at(data, start + 64, block);
+        let m = u128::from(cur) | u128::from(next) << 64;
         let x2 = m & (m >> 1);
         let x4 = x2 & (x2 >> 2);
         let x8 = x4 & (x4 >> 4);
@@ -259,21 +260,11 @@ pub(super) fn candidates(data: &[u8], owned_end: usize, out: &mut Vec<Candidate>
                 e += 1;
             }
             p = e + 1;
-            let (upper, lower) = if rs >= start && e <= start + 128 {
-                let up = u128::from(cur.upper) | u128::from(next.upper) << 64;
-                let lo = u128::from(cur.lower) | u128::from(next.lower) << 64;
-                (
-                    bits(up, rs - start, e - rs) != 0,
-                    bits(lo, rs - start, e - rs) != 0,
-                )
-            } else {
-                let run = &data[rs..e];
-                (
-                    run.iter().any(u8::is_ascii_uppercase),
-                    run.iter().any(u8::is_ascii_lowercase),
-                )
-            };
-            if e - rs <= MAX_BASE64_RUN && upper && lower {
+            let run = &data[rs..e];
+            if run.len() <= MAX_BASE64_RUN
+                && run.iter().any(u8::is_ascii_uppercase)
+                && run.iter().any(u8::is_ascii_lowercase)
+            {
                 let mut end = e;
                 while end < n && end - e < 2 && data[end] == b'=' {
                     end += 1;
@@ -365,12 +356,21 @@ mod tests {
     }
 
     #[test]
-    fn sse2_and_avx2_masks_agree() {
-        let block: [u8; 64] = std::array::from_fn(|i| u8::try_from(i * 37 % 256).unwrap());
-        let a = block_masks_sse2(&block);
-        let b = block_masks(&block);
-        assert_eq!((a.b64, a.upper, a.lower), (b.b64, b.upper, b.lower));
-        assert!(a.b64 != 0 && a.upper != 0 && a.lower != 0);
+    fn block_masks_agree_with_the_byte_classes() {
+        for seed in 0..8usize {
+            let block: [u8; 64] =
+                std::array::from_fn(|i| u8::try_from((i * 37 + seed * 101) % 256).unwrap());
+            let want = block.iter().enumerate().fold(0u64, |m, (i, &b)| {
+                m | u64::from(CLASS[usize::from(b)] != 0) << i
+            });
+            assert_ne!(want, 0);
+            assert_eq!(block_b64(&block), want, "seed {seed}");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: AVX2 was just detected.
+                assert_eq!(unsafe { block_b64_avx2(&block) }, want, "seed {seed}");
+            }
+        }
     }
 
     #[test]
@@ -401,6 +401,12 @@ mod tests {
                 candidates(&data, owned, &mut got);
                 let got: Vec<(usize, usize)> = got.iter().map(|c| (c.start, c.end)).collect();
                 assert_eq!(got, reference(&data, owned), "round {round}, owned {owned}");
+                // The portable block mask finds the same runs.
+                let mut portable = Vec::new();
+                search(&data, owned, &mut portable, &block_b64);
+                let portable: Vec<(usize, usize)> =
+                    portable.iter().map(|c| (c.start, c.end)).collect();
+                assert_eq!(portable, got, "round {round}, owned {owned}");
             }
         }
     }
