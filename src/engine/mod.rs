@@ -63,7 +63,12 @@ pub struct Match {
 struct Compiled {
     regex: Regex,
     /// A cheaper superset of `regex` that rejects windows before it runs (see [`gate`]).
+    /// A rule with a gate has its `regex` built for anchored searches only.
     gate: Option<Regex>,
+    /// For a rule with a gate, the regex with its lazy DFA, for long lines and the rare
+    /// window where the gate keeps finding candidates the regex rejects (built on first
+    /// need; see [`Compiled::with_lazy_dfa`]).
+    lazy_dfa: OnceLock<Result<Regex, String>>,
     /// Every match begins with one of the rule's keywords (see [`starts_with_keyword`]):
     /// the regex runs anchored at each keyword hit instead of over the hit's line.
     at_hits: bool,
@@ -138,43 +143,68 @@ impl Rule {
     }
 }
 
-/// Compiles a rule's regex with the semantics of `regex::bytes::Regex` (bytes, not
-/// necessarily UTF-8; Unicode classes only where the rule asks for them), through the
-/// meta engine directly so that literal prefilters can be turned off: a rule's regex only
-/// runs on the short windows around its keyword hits, where a prefilter has nothing to
-/// skip, and extracting one was a third of the cost of compiling the built-in rules. The
-/// parsed pattern is returned too: the gate is built from the same parse.
-fn compile_regex(spec: &RuleSpec) -> Result<(Regex, Hir), String> {
-    // The regex crate words syntax errors best (the pattern with a caret).
-    let explain = |e: &dyn std::fmt::Display| match regex::bytes::RegexBuilder::new(&spec.regex)
+/// Parses a rule's regex with the semantics of `regex::bytes::Regex` (bytes, not
+/// necessarily UTF-8; Unicode classes only where the rule asks for them). The regex and
+/// its gate are built from this one parse.
+fn parse_regex(spec: &RuleSpec) -> Result<Hir, String> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(spec.unicode)
+        .utf8(false)
+        .build()
+        .parse(&spec.regex)
+        .map_err(|e| explain(spec, &e))
+}
+
+/// Builds a rule's parsed regex through the meta engine directly, so that literal
+/// prefilters can be turned off: a rule's regex only runs on the short windows around its
+/// keyword hits, where a prefilter has nothing to skip, and extracting one was a third
+/// of the cost of compiling the built-in rules.
+///
+/// `lazy_dfa: false` leaves out the lazy DFA (and the reverse automaton it needs) for a
+/// gated rule's regex, which is searched anchored at the gate's candidates: on the rest of
+/// a short line a bounded backtracker answers directly, where the lazy DFA of a pattern
+/// with wide bounded repetitions kept filling its cache and starting over on source code
+/// (the generic rules spent a third of their time building states). Long lines and the
+/// unanchored fallback use a second build with the lazy DFA ([`Compiled::with_lazy_dfa`]).
+fn build_regex(spec: &RuleSpec, hir: &Hir, lazy_dfa: bool) -> Result<Regex, String> {
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .auto_prefilter(false)
+                .utf8_empty(false)
+                .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+                .onepass_size_limit(Some(REGEX_SIZE_LIMIT))
+                .hybrid(lazy_dfa),
+        )
+        .build_from_hir(hir)
+        .map_err(|e| explain(spec, &e))
+}
+
+/// A compile error as the regex crate words it (the pattern with a caret), or as
+/// `e` says when only the meta engine refuses the pattern.
+fn explain(spec: &RuleSpec, e: &dyn std::fmt::Display) -> String {
+    match regex::bytes::RegexBuilder::new(&spec.regex)
         .unicode(spec.unicode)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
     {
         Err(re) => format!("regex does not compile: {re}"),
         Ok(_) => format!("regex does not compile: {e}"),
-    };
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(spec.unicode)
-        .utf8(false)
-        .build()
-        .parse(&spec.regex)
-        .map_err(|e| explain(&e))?;
-    let regex = meta::Builder::new()
-        .configure(
-            meta::Config::new()
-                .auto_prefilter(false)
-                .utf8_empty(false)
-                .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
-                .onepass_size_limit(Some(REGEX_SIZE_LIMIT)),
-        )
-        .build_from_hir(&hir)
-        .map_err(|e| explain(&e))?;
-    Ok((regex, hir))
+    }
 }
 
 fn compile(spec: &RuleSpec) -> Result<Compiled, String> {
-    let (regex, hir) = compile_regex(spec)?;
+    let hir = parse_regex(spec)?;
+    let at_hits = spec.extract.is_none()
+        && spec.paths.is_empty()
+        && starts_with_keyword(&hir, &spec.keywords);
+    // A rule run at its keyword hits searches no window, so it needs no gate.
+    let gate = if at_hits {
+        None
+    } else {
+        gate::build(&hir, REGEX_SIZE_LIMIT)
+    };
+    let regex = build_regex(spec, &hir, gate.is_none())?;
     let names: Vec<Option<&str>> = regex.group_info().pattern_names(PatternID::ZERO).collect();
     let secret_group = match spec.secret_group {
         Some(g) if g < names.len() => g,
@@ -201,10 +231,9 @@ fn compile(spec: &RuleSpec) -> Result<Compiled, String> {
         .map(CompiledAllow::new)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Compiled {
-        gate: gate::build(&hir, REGEX_SIZE_LIMIT),
-        at_hits: spec.extract.is_none()
-            && spec.paths.is_empty()
-            && starts_with_keyword(&hir, &spec.keywords),
+        gate,
+        lazy_dfa: OnceLock::new(),
+        at_hits,
         regex,
         secret_group,
         alt_groups,
@@ -252,7 +281,7 @@ impl Compiled {
     /// unanchored lazy DFA, which is where the generic rules spent most of their time.
     /// A window where the gate keeps matching and the regex does not falls back to the
     /// unanchored search after [`ANCHORED_TRIES`], so no input costs more than before.
-    fn search_from(&self, hay: &[u8], pos: usize, locs: &mut Captures) {
+    fn search_from(&self, spec: &RuleSpec, hay: &[u8], pos: usize, locs: &mut Captures) {
         let Some(gate) = &self.gate else {
             self.regex
                 .search_captures(&Input::new(hay).span(pos..hay.len()), locs);
@@ -265,7 +294,15 @@ impl Compiled {
                 return;
             };
             let start = candidate.start();
-            self.regex.search_captures(
+            // A bounded backtracker clears a bit per automaton state and haystack byte
+            // before each search: cheap on the rest of a short line, not on a long log
+            // line, where the lazy DFA finds the match's end first.
+            let regex = if hay.len() - start <= SHORT_SPAN {
+                &self.regex
+            } else {
+                self.with_lazy_dfa(spec)
+            };
+            regex.search_captures(
                 &Input::new(hay)
                     .span(start..hay.len())
                     .anchored(Anchored::Yes),
@@ -276,10 +313,29 @@ impl Compiled {
             }
             at = start + 1;
         }
-        self.regex
+        self.with_lazy_dfa(spec)
             .search_captures(&Input::new(hay).span(at..hay.len()), locs);
     }
+
+    /// The rule's regex with its lazy DFA: the regex itself, or for a rule with a gate
+    /// (whose `regex` is built for short anchored searches) a second build, made the
+    /// first time it is needed.
+    fn with_lazy_dfa(&self, spec: &RuleSpec) -> &Regex {
+        if self.gate.is_none() {
+            return &self.regex;
+        }
+        let built = self
+            .lazy_dfa
+            .get_or_init(|| parse_regex(spec).and_then(|hir| build_regex(spec, &hir, true)));
+        // It compiled once already; were it to fail now, the other build still answers
+        // (more slowly).
+        built.as_ref().unwrap_or(&self.regex)
+    }
 }
+
+/// The longest rest of a window (bytes) that a gated rule's regex searches without its
+/// lazy DFA (see [`Compiled::search_from`]).
+const SHORT_SPAN: usize = 256;
 
 /// Gate candidates tried anchored in one search before it falls back to one unanchored
 /// search (see [`Compiled::search_from`]).
@@ -530,7 +586,7 @@ impl Engine {
                     locs,
                 );
             } else {
-                compiled.search_from(bounded, pos, locs);
+                compiled.search_from(&rule.spec, bounded, pos, locs);
             }
             let Some(m) = locs.get_match() else {
                 break;
@@ -805,7 +861,8 @@ examples = ["my_token = q8Zr2mV9xK4tW7pL"] # leaksweep:allow (test fixture)
 negative_examples = ["token"]
 "#;
         let e = engine(toml);
-        let compiled = e.rules()[0].compiled().unwrap();
+        let rule = &e.rules()[0];
+        let compiled = rule.compiled().unwrap();
         assert!(
             compiled.gate.is_some(),
             "the rule has wide bounded repetitions"
@@ -818,15 +875,15 @@ negative_examples = ["token"]
             "no keyword here at all".into(),
             "TOKEN_VALUE_TOO_LONG_FOR_ANY_NAME_token_abcdefghijk = 12".into(),
         ];
-        let mut want = compiled.regex.create_captures();
+        // The oracle: one unanchored search of the regex as built without a gate.
+        let oracle = build_regex(&rule.spec, &parse_regex(&rule.spec).unwrap(), true).unwrap();
+        let mut want = oracle.create_captures();
         let mut got = compiled.regex.create_captures();
         for hay in &hays {
             let hay = hay.as_bytes();
             for pos in 0..=hay.len() {
-                compiled
-                    .regex
-                    .search_captures(&Input::new(hay).span(pos..hay.len()), &mut want);
-                compiled.search_from(hay, pos, &mut got);
+                oracle.search_captures(&Input::new(hay).span(pos..hay.len()), &mut want);
+                compiled.search_from(&rule.spec, hay, pos, &mut got);
                 let groups = |c: &Captures| {
                     (0..3)
                         .map(|g| c.get_group(g).map(|s| s.range()))
@@ -840,6 +897,10 @@ negative_examples = ["token"]
                 );
             }
         }
+        assert!(
+            matches!(compiled.lazy_dfa.get(), Some(Ok(_))),
+            "the run of false starts took the unanchored fallback"
+        );
     }
 
     /// A rule whose every match begins with a keyword runs anchored at the hits, and
