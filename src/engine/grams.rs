@@ -5,12 +5,15 @@
 //! no keyword, and whether one could be is a question about a few bytes, which can be
 //! asked of many positions at once. Each keyword of four bytes or more is given an
 //! anchor, its four consecutive bytes least likely in ordinary text ([`anchor`]); a
-//! three-byte keyword is its own anchor. Anchors, ASCII case folded, are bits in two hashed
-//! tables of 128 Kibit (four-byte and three-byte anchors). With AVX2 the filter hashes the
-//! folded four bytes at 32 positions and gathers their table bits in a few dozen
-//! instructions, the lookups being independent instead of a chain; a position whose bit
-//! is set is looked up exactly in an [`Index`] of anchors, and each keyword anchored there
-//! is compared with the text around it.
+//! three-byte keyword is its own anchor. Anchors, ASCII case folded, are bits in hashed
+//! tables of 128 Kibit. The block filter reads one of them, `first`: the first three bytes
+//! of every anchor. With AVX2 it hashes the folded three bytes at 32 positions and gathers
+//! their table bits in a few dozen instructions, the lookups being independent instead of
+//! a chain. Gathers are the filter's cost, and one table instead of a four-byte and a
+//! three-byte one halves them; the price is a looser test (4.5% of the positions of a
+//! source tree pass instead of 1.0%), which the two exact tables (`four`, `three`) settle
+//! one position at a time before a position is looked up exactly in an [`Index`] of
+//! anchors and each keyword anchored there is compared with the text around it.
 //!
 //! Nothing is missed: equal ignoring ASCII case implies equal after setting bit 5 of
 //! every byte, and the same folded bytes hash to the same bit. Hash collisions and the
@@ -18,9 +21,10 @@
 //! three bytes have no anchor: [`Grams::new`] declines them and the caller uses an
 //! automaton.
 
-/// Table size: 2^17 bits (16 KiB) per table, so both stay in the L1 cache. On 60 MB of
-/// the medium source tree 1.0% of the positions pass, about half of them real anchors; a
-/// four-byte table of 2^18 bits passes 0.86% and was no faster end to end.
+/// Table size: 2^17 bits (16 KiB) per table, so they stay in the L1 cache. With the
+/// four-byte and three-byte tables both read in the block filter, 1.0% of the positions
+/// of the medium source tree passed, about half of them real anchors; a four-byte table
+/// of 2^18 bits passed 0.86% and was no faster end to end.
 const SLOT_BITS: u32 = 17;
 const WORDS: usize = 1 << (SLOT_BITS - 5);
 /// Setting bit 5 of each byte folds ASCII upper case onto lower case.
@@ -53,6 +57,8 @@ pub struct Grams {
     four: Box<[u32]>,
     /// Slots of the three-byte keywords.
     three: Box<[u32]>,
+    /// Slots of every anchor's first three bytes: the one table the block filter reads.
+    first: Box<[u32]>,
     index: Index,
 }
 
@@ -248,6 +254,7 @@ impl Grams {
     pub fn new<K: AsRef<[u8]>>(patterns: &[K]) -> Option<Grams> {
         let mut four = vec![0u32; WORDS].into_boxed_slice();
         let mut three = vec![0u32; WORDS].into_boxed_slice();
+        let mut first = vec![0u32; WORDS].into_boxed_slice();
         let mut entries = Vec::with_capacity(patterns.len());
         for (pattern, kw) in patterns.iter().enumerate() {
             let text: Box<[u8]> = kw.as_ref().to_ascii_lowercase().into();
@@ -258,6 +265,7 @@ impl Grams {
                     let key = (load4(&[text[0], text[1], text[2], 0]) | FOLD) & LOW3;
                     let s = slot3(key);
                     three[s >> 5] |= 1 << (s & 31);
+                    first[s >> 5] |= 1 << (s & 31);
                     (0, key)
                 }
                 _ => {
@@ -265,6 +273,8 @@ impl Grams {
                     let key = load4(&text[offset..]) | FOLD;
                     let s = slot4(key);
                     four[s >> 5] |= 1 << (s & 31);
+                    let s = slot3(key & LOW3);
+                    first[s >> 5] |= 1 << (s & 31);
                     (offset, key)
                 }
             };
@@ -273,6 +283,7 @@ impl Grams {
         Some(Grams {
             four,
             three,
+            first,
             index: Index::new(entries),
         })
     }
@@ -326,11 +337,8 @@ impl Grams {
     #[inline]
     fn passes(&self, hay: &[u8], i: usize) -> bool {
         let rest = &hay[i..];
-        if rest.len() >= 4 {
-            let g = load4(rest);
-            bit(&self.four, slot4(g)) || bit(&self.three, slot3(g))
-        } else if rest.len() == 3 {
-            bit(&self.three, slot3(load4(&[rest[0], rest[1], rest[2], 0])))
+        if rest.len() >= 3 {
+            bit(&self.first, slot3(load4(&[rest[0], rest[1], rest[2], 0])))
         } else {
             false
         }
@@ -367,9 +375,8 @@ impl Grams {
         };
         #[allow(clippy::cast_possible_wrap)]
         let c = |v: u32| _mm256_set1_epi32(v as i32);
-        let (fold, low3, mul4, mul3, k31) = (c(FOLD), c(LOW3), c(MUL4), c(MUL3), c(31));
-        let four = self.four.as_ptr().cast::<i32>();
-        let three = self.three.as_ptr().cast::<i32>();
+        let (fold, low3, mul3, k31) = (c(FOLD), c(LOW3), c(MUL3), c(31));
+        let first = self.first.as_ptr().cast::<i32>();
         // The bit `slot & 31` of a gathered table word, moved to the lane's sign bit.
         let lookup = |table: *const i32, slot: __m256i| {
             // SAFETY: slots are below 2^SLOT_BITS, so `slot >> 5` indexes a table of
@@ -385,13 +392,11 @@ impl Grams {
                 // SAFETY: `i + m + 32 <= hay.len()`; the load is unaligned.
                 let g = unsafe { _mm256_loadu_si256(hay.as_ptr().add(i + m).cast::<__m256i>()) };
                 let g = _mm256_or_si256(g, fold);
-                let s4 =
-                    _mm256_srli_epi32::<{ 32 - SLOT_BITS as i32 }>(_mm256_mullo_epi32(g, mul4));
                 let s3 = _mm256_srli_epi32::<{ 32 - SLOT_BITS as i32 }>(_mm256_mullo_epi32(
                     _mm256_and_si256(g, low3),
                     mul3,
                 ));
-                let hit = _mm256_or_si256(lookup(four, s4), lookup(three, s3));
+                let hit = lookup(first, s3);
                 #[allow(clippy::cast_sign_loss)]
                 {
                     *lane = _mm256_movemask_ps(_mm256_castsi256_ps(hit)) as u32;
