@@ -58,9 +58,11 @@ pub struct ScanOutcome {
 }
 
 impl ScanOutcome {
-    /// Moves suppressed findings out of `findings`, sorts both, and fills the counters.
+    /// Moves suppressed findings out of `findings`, sorts both and the skipped list, and
+    /// fills the counters.
     pub fn finish(&mut self, started: Instant) {
         self.regroup();
+        self.summary.settle_skipped();
         let secs = started.elapsed().as_secs_f64();
         self.summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.summary.mb_per_s = if secs > 0.0 {

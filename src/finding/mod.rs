@@ -191,11 +191,64 @@ impl Summary {
     /// How many skipped items are listed by name in the report.
     pub const SKIPPED_LIST_CAP: usize = 1000;
 
-    /// Records a skipped item.
+    /// Records a skipped item: counts it and lists it.
     pub fn skip(&mut self, item: Skipped) {
         *self.skipped.entry(item.reason.clone()).or_default() += 1;
-        if self.skipped_files.len() < Self::SKIPPED_LIST_CAP {
-            self.skipped_files.push(item);
+        self.list_skipped(item);
+    }
+
+    /// Lists a skipped item (already counted). A parallel walk, or a sweep, meets skipped
+    /// items in a different order on every run; keeping the first items met would make the
+    /// report differ between two runs over the same input. The list keeps the first
+    /// [`Summary::SKIPPED_LIST_CAP`] in path order instead, trimmed whenever it doubles, and
+    /// [`Summary::settle_skipped`] puts it in its final form.
+    pub fn list_skipped(&mut self, item: Skipped) {
+        self.skipped_files.push(item);
+        if self.skipped_files.len() >= 2 * Self::SKIPPED_LIST_CAP {
+            self.settle_skipped();
         }
+    }
+
+    /// Sorts the listed skipped items by path (then reason and detail) and keeps the first
+    /// [`Summary::SKIPPED_LIST_CAP`].
+    pub fn settle_skipped(&mut self) {
+        self.skipped_files.sort_unstable_by(|a, b| {
+            (&a.path, &a.reason, &a.detail).cmp(&(&b.path, &b.reason, &b.detail))
+        });
+        self.skipped_files.dedup();
+        self.skipped_files.truncate(Self::SKIPPED_LIST_CAP);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(i: usize) -> Skipped {
+        Skipped {
+            path: format!("dir/{i:05}.bin"),
+            reason: "binary".into(),
+            detail: String::new(),
+        }
+    }
+
+    /// The listed skips are the first in path order whatever order they were met in, and
+    /// every skip is counted.
+    #[test]
+    fn the_skipped_list_does_not_depend_on_the_order_items_are_met() {
+        let n = 3 * Summary::SKIPPED_LIST_CAP + 17;
+        let mut forward = Summary::default();
+        let mut shuffled = Summary::default();
+        for i in 0..n {
+            forward.skip(item(i));
+            // A fixed permutation of 0..n (7919 is prime and does not divide n).
+            shuffled.skip(item(i * 7919 % n));
+        }
+        forward.settle_skipped();
+        shuffled.settle_skipped();
+        let want: Vec<Skipped> = (0..Summary::SKIPPED_LIST_CAP).map(item).collect();
+        assert_eq!(forward.skipped_files, want);
+        assert_eq!(shuffled.skipped_files, want);
+        assert_eq!(shuffled.skipped["binary"], n as u64);
     }
 }

@@ -204,9 +204,7 @@ impl SweepOutcome {
             *self.suppressed_counts.entry(k.clone()).or_default() += v;
         }
         for item in &c.skipped_files {
-            if s.skipped_files.len() < Summary::SKIPPED_LIST_CAP {
-                s.skipped_files.push(item.clone());
-            }
+            s.list_skipped(item.clone());
         }
         bump(s, "commits_walked", c.commits);
         bump(s, "unique_blobs", c.unique_blobs);
