@@ -141,8 +141,9 @@ pub fn sort_and_dedup(findings: &mut Vec<Finding>) {
     });
 }
 
-/// A file or object that was not scanned, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A file or object that was not scanned, and why. Ordered by path, then reason and
+/// detail: the order of the report's list.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Skipped {
     /// The path or object.
     pub path: String,
@@ -212,9 +213,7 @@ impl Summary {
     /// Sorts the listed skipped items by path (then reason and detail) and keeps the first
     /// [`Summary::SKIPPED_LIST_CAP`].
     pub fn settle_skipped(&mut self) {
-        self.skipped_files.sort_unstable_by(|a, b| {
-            (&a.path, &a.reason, &a.detail).cmp(&(&b.path, &b.reason, &b.detail))
-        });
+        self.skipped_files.sort_unstable();
         self.skipped_files.dedup();
         self.skipped_files.truncate(Self::SKIPPED_LIST_CAP);
     }

@@ -384,7 +384,9 @@ pub fn merge(inputs: Vec<Parsed>) -> (Vec<Finding>, Vec<Finding>, Summary, u64) 
         }
         errors = t["errors"].as_u64().unwrap_or(0);
         let mut known: Summary = serde_json::from_value(t.clone()).unwrap_or_default();
-        known.skipped_files.truncate(Summary::SKIPPED_LIST_CAP);
+        // The shards' lists, concatenated: the first in path order of all of them, as
+        // one unsharded scan would list.
+        known.settle_skipped();
         summary = known;
         if let Some(obj) = t.as_object() {
             for (k, v) in obj {
@@ -537,6 +539,42 @@ mod tests {
                 .iter()
                 .all(|f| f.secret.reveal_lossy().ends_with('…')));
         }
+    }
+
+    /// Shards' skipped lists become one list in path order, capped, as one unsharded
+    /// scan would write it; the counts are summed.
+    #[test]
+    fn skipped_lists_of_shards_merge_in_path_order() {
+        let shard = |paths: std::ops::Range<usize>, step: usize| {
+            let mut summary = Summary::default();
+            for i in paths.step_by(step) {
+                summary.skip(crate::finding::Skipped {
+                    path: format!("org/r/{i:05}.png"),
+                    reason: "binary".into(),
+                    detail: String::new(),
+                });
+            }
+            let r = Report {
+                findings: &[],
+                suppressed: &[],
+                summary: &summary,
+                rules: &[],
+            };
+            let mut out = Vec::new();
+            report::write(&mut out, Format::Json, &r, record::SETTLED).unwrap();
+            parse_report(&String::from_utf8(out).unwrap(), "shard").unwrap()
+        };
+        let cap = Summary::SKIPPED_LIST_CAP;
+        // The second shard holds the odd paths and comes first on the command line.
+        let (_, _, summary, _) = merge(vec![shard(1..2 * cap, 2), shard(0..2 * cap, 2)]);
+        let got: Vec<&str> = summary
+            .skipped_files
+            .iter()
+            .map(|s| s.path.as_str())
+            .collect();
+        let want: Vec<String> = (0..cap).map(|i| format!("org/r/{i:05}.png")).collect();
+        assert_eq!(got, want);
+        assert_eq!(summary.skipped["binary"], 2 * cap as u64);
     }
 
     #[test]
